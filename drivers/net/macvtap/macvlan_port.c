@@ -1,0 +1,792 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+/*
+ * One lower port shared by many macvtap ports (the kernel's macvlan_port):
+ * ownership of the lower, its configuration, its MAC filter and promiscuous
+ * references, the receive table, and the lower's events.
+ *
+ * Receive-table updates are copy-and-swap: the datapath reads port->table only
+ * while it holds one of the lower's queue locks (RX poll or TX), so after
+ * publishing a new table, taking and releasing every queue lock once is a grace
+ * period: nobody can still hold the old one.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_alarm.h>
+#include <rte_devargs.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <ethdev_driver.h>
+
+#include "macvtap.h"
+
+/* Recursive: an event handler may run inside a control call that fired it. */
+pthread_mutex_t macvlan_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+#define LOWER_NB_DESC 1024
+#define LOWER_POOL_SPARE 8192
+#define LOWER_POOL_CACHE 256
+#define LSC_POLL_US (100 * 1000)
+
+/* Every lower in use, by name (a lower may be named before it is probed). */
+static struct macvlan_port *macvlan_ports[RTE_MAX_ETHPORTS];
+
+struct macvlan_port *
+macvlan_port_find_by_lower(uint16_t lower_port_id)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(macvlan_ports); i++)
+		if (macvlan_ports[i] != NULL && macvlan_ports[i]->resolved &&
+		    !macvlan_ports[i]->dead && macvlan_ports[i]->lower_port_id == lower_port_id)
+			return macvlan_ports[i];
+	return NULL;
+}
+
+static int macvlan_lower_event(uint16_t lower, enum rte_eth_event_type type,
+			       void *arg, void *ret_param);
+
+/*
+ * Lower events are handled by one handler for every port id, registered once:
+ * ethdev keeps a port's callbacks after the port is released and refuses to
+ * unregister them then, so a per-lower callback would outlive its context.
+ */
+static int
+macvlan_register_events(void)
+{
+	static bool registered;
+	static const enum rte_eth_event_type types[] = {
+		RTE_ETH_EVENT_INTR_LSC, RTE_ETH_EVENT_INTR_RMV, RTE_ETH_EVENT_DESTROY,
+	};
+	unsigned int i;
+	int ret;
+
+	if (registered)
+		return 0;
+	for (i = 0; i < RTE_DIM(types); i++) {
+		ret = rte_eth_dev_callback_register(RTE_ETH_ALL, types[i], macvlan_lower_event,
+						    NULL);
+		if (ret != 0) {
+			while (i-- > 0)
+				rte_eth_dev_callback_unregister(RTE_ETH_ALL, types[i],
+								macvlan_lower_event, NULL);
+			return ret;
+		}
+	}
+	registered = true;
+	return 0;
+}
+
+/* Find or create the context of a lower. Called with macvlan_lock held. */
+int
+macvlan_port_get(const char *lower_name, struct macvlan_port **out)
+{
+	struct macvlan_port *port;
+	int free_slot = -1, ret;
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(macvlan_ports); i++) {
+		if (macvlan_ports[i] == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		/* A removed lower's context stays with its ports; a re-plugged one gets anew. */
+		if (!macvlan_ports[i]->dead && strcmp(macvlan_ports[i]->lower_name, lower_name) == 0) {
+			*out = macvlan_ports[i];
+			return 0;
+		}
+	}
+	if (free_slot < 0)
+		return -ENOSPC;
+	ret = macvlan_register_events();
+	if (ret != 0)
+		return ret;
+	port = rte_zmalloc("macvlan_port", sizeof(*port), RTE_CACHE_LINE_SIZE);
+	if (port == NULL)
+		return -ENOMEM;
+	strlcpy(port->lower_name, lower_name, sizeof(port->lower_name));
+	for (i = 0; i < MACVLAN_MAX_LOWER_QUEUES; i++) {
+		rte_spinlock_init(&port->rxq[i].lock);
+		rte_spinlock_init(&port->txq[i].lock);
+	}
+	macvlan_ports[free_slot] = port;
+	*out = port;
+	return 0;
+}
+
+static void
+macvlan_port_free(struct macvlan_port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(macvlan_ports); i++)
+		if (macvlan_ports[i] == port)
+			macvlan_ports[i] = NULL;
+	rte_free(port);
+}
+
+/* Wait until no datapath thread can still read a table published before now. */
+static void
+macvlan_port_synchronize(struct macvlan_port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < MACVLAN_MAX_LOWER_QUEUES; i++) {
+		rte_spinlock_lock(&port->rxq[i].lock);
+		rte_spinlock_unlock(&port->rxq[i].lock);
+		rte_spinlock_lock(&port->txq[i].lock);
+		rte_spinlock_unlock(&port->txq[i].lock);
+	}
+}
+
+static bool
+macvlan_lower_is_macvtap(uint16_t lower)
+{
+	return macvtap_is_port(lower);
+}
+
+/*
+ * Resolve the lower by name, check it and take ownership. A lower named by a
+ * devargs entry that is not probed yet stays unresolved (-EAGAIN); a name that
+ * nothing knows is -ENODEV.
+ */
+int
+macvlan_port_resolve(struct macvlan_port *port)
+{
+	struct rte_eth_dev_owner owner;
+	struct rte_devargs *da;
+	uint16_t lower;
+	int ret;
+
+	if (port->resolved)
+		return port->dead ? -ENODEV : 0;
+	if (rte_eth_dev_get_port_by_name(port->lower_name, &lower) != 0) {
+		RTE_EAL_DEVARGS_FOREACH(NULL, da) {
+			if (strcmp(da->name, port->lower_name) == 0)
+				return -EAGAIN;
+		}
+		return -ENODEV;
+	}
+	if (macvlan_lower_is_macvtap(lower))
+		return -ELOOP;
+	ret = rte_eth_dev_owner_get(lower, &owner);
+	if (ret != 0)
+		return ret;
+	if (owner.id != RTE_ETH_DEV_NO_OWNER) {
+		MACVTAP_LOG(ERR, "iface=%s: the lower is already owned by %s",
+			    port->lower_name, owner.name);
+		return -EBUSY;
+	}
+	ret = rte_eth_dev_owner_new(&port->owner_id);
+	if (ret != 0)
+		return ret;
+	owner.id = port->owner_id;
+	strlcpy(owner.name, RTE_PMD_MACVTAP_DRIVER_NAME, sizeof(owner.name));
+	ret = rte_eth_dev_owner_set(lower, &owner);
+	if (ret != 0)
+		return ret;
+	port->lower_port_id = lower;
+	port->resolved = true;
+	rte_eth_macaddr_get(lower, &port->lower_saved_mac);
+	return 0;
+}
+
+int
+macvlan_port_add_dev(struct macvlan_port *port, struct macvtap_dev *dev)
+{
+	if (port->nb_devs >= MACVLAN_MAX_DEVS)
+		return -ENOSPC;
+	port->devs[port->nb_devs++] = dev;
+	dev->port = port;
+	if (dev->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU)
+		port->passthru = true;
+	return 0;
+}
+
+static void macvlan_lsc_alarm(void *arg);
+
+/* Give the lower back when its last macvtap port leaves. */
+static void
+macvlan_port_release(struct macvlan_port *port)
+{
+	uint16_t lower = port->lower_port_id;
+
+	if (port->lsc_polled)
+		rte_eal_alarm_cancel(macvlan_lsc_alarm, port);
+	if (port->resolved && !port->dead) {
+		if (port->configured) {
+			if (rte_eth_dev_stop(lower) != 0)
+				MACVTAP_LOG(WARNING, "iface=%s: stopping the lower failed",
+					    port->lower_name);
+			if (port->lower_promisc_set)
+				rte_eth_promiscuous_disable(lower);
+			if (port->lower_allmulti_set)
+				rte_eth_allmulticast_disable(lower);
+		}
+		if (port->lower_mac_changed)
+			rte_eth_dev_default_mac_addr_set(lower, &port->lower_saved_mac);
+		rte_eth_dev_owner_unset(lower, port->owner_id);
+	}
+	rte_free(port->table);
+	port->table = NULL;
+	if (port->mp != NULL) {
+		/* The lower's RX rings may still hold our mbufs if its stop did not free them. */
+		if (port->dead || rte_mempool_full(port->mp))
+			rte_mempool_free(port->mp);
+		else
+			MACVTAP_LOG(WARNING, "iface=%s: %u mbufs still out, mempool %s kept",
+				    port->lower_name, rte_mempool_in_use_count(port->mp),
+				    port->mp->name);
+		port->mp = NULL;
+	}
+	macvlan_port_free(port);
+}
+
+void
+macvlan_port_del_dev(struct macvlan_port *port, struct macvtap_dev *dev)
+{
+	uint16_t i;
+
+	for (i = 0; i < port->nb_devs; i++) {
+		if (port->devs[i] != dev)
+			continue;
+		port->devs[i] = port->devs[--port->nb_devs];
+		port->devs[port->nb_devs] = NULL;
+		break;
+	}
+	if (dev->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU)
+		port->passthru = false;
+	dev->port = NULL;
+	if (port->nb_devs == 0)
+		macvlan_port_release(port);
+}
+
+/* Drop a context that a failed probe created and no port uses. */
+void
+macvlan_port_put_unused(struct macvlan_port *port)
+{
+	if (port->nb_devs == 0)
+		macvlan_port_release(port);
+}
+
+/*
+ * Configure and start the lower once, for every port that will use it: one
+ * queue per lcore up to what it has, and an RX pool big enough for the lower's
+ * rings and the frames waiting in the ports' rings.
+ */
+int
+macvlan_port_configure(struct macvlan_port *port)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint16_t lower = port->lower_port_id;
+	uint16_t nb_rxd = LOWER_NB_DESC, nb_txd = LOWER_NB_DESC;
+	uint16_t lcores = (uint16_t)RTE_MIN(rte_lcore_count(), (unsigned int)UINT16_MAX);
+	unsigned int nb_mbufs;
+	uint16_t q;
+	int socket, ret;
+
+	if (port->configured)
+		return 0;
+	ret = rte_eth_dev_info_get(lower, &info);
+	if (ret != 0)
+		return ret;
+	port->nb_rxq = RTE_MIN(RTE_MIN(info.max_rx_queues, lcores),
+			       (uint16_t)MACVLAN_MAX_LOWER_QUEUES);
+	port->nb_txq = RTE_MIN(RTE_MIN(info.max_tx_queues, lcores),
+			       (uint16_t)MACVLAN_MAX_LOWER_QUEUES);
+	if (port->nb_rxq == 0 || port->nb_txq == 0) {
+		MACVTAP_LOG(ERR, "iface=%s: the lower has no queues", port->lower_name);
+		return -EINVAL;
+	}
+	if (port->nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH)
+			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
+	}
+	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
+		conf.intr_conf.lsc = 1;
+	/* The lower may be running for someone before us: take it over. */
+	rte_eth_dev_stop(lower);
+	ret = rte_eth_dev_configure(lower, port->nb_rxq, port->nb_txq, &conf);
+	if (ret != 0) {
+		MACVTAP_LOG(ERR, "iface=%s: configuring the lower failed: %s",
+			    port->lower_name, rte_strerror(-ret));
+		return ret;
+	}
+	ret = rte_eth_dev_adjust_nb_rx_tx_desc(lower, &nb_rxd, &nb_txd);
+	if (ret != 0)
+		return ret;
+	socket = rte_eth_dev_socket_id(lower);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	if (port->mp == NULL) {
+		nb_mbufs = port->nb_rxq * nb_rxd + LOWER_POOL_SPARE +
+			   lcores * LOWER_POOL_CACHE * 2;
+		snprintf(name, sizeof(name), "mvt_lower_%u", lower);
+		port->mp = rte_pktmbuf_pool_create(name, nb_mbufs, LOWER_POOL_CACHE, 0,
+						   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+		if (port->mp == NULL) {
+			MACVTAP_LOG(ERR, "iface=%s: cannot create mempool %s: %s",
+				    port->lower_name, name, rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
+	for (q = 0; q < port->nb_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(lower, q, nb_rxd, socket, NULL, port->mp);
+		if (ret != 0)
+			goto fail;
+	}
+	for (q = 0; q < port->nb_txq; q++) {
+		ret = rte_eth_tx_queue_setup(lower, q, nb_txd, socket, NULL);
+		if (ret != 0)
+			goto fail;
+	}
+	ret = rte_eth_dev_start(lower);
+	if (ret != 0)
+		goto fail;
+	port->lower_max_mac_addrs = info.max_mac_addrs;
+	rte_eth_dev_get_mtu(lower, &q);
+	port->lower_mtu = q;
+	rte_eth_link_get_nowait(lower, &port->lower_link);
+	port->configured = true;
+	if (!conf.intr_conf.lsc) {
+		port->lsc_polled = true;
+		rte_eal_alarm_set(LSC_POLL_US, macvlan_lsc_alarm, port);
+	}
+	MACVTAP_LOG(INFO, "iface=%s: lower port %u started with %u rx / %u tx queues",
+		    port->lower_name, lower, port->nb_rxq, port->nb_txq);
+	return 0;
+fail:
+	MACVTAP_LOG(ERR, "iface=%s: setting up the lower failed: %s",
+		    port->lower_name, rte_strerror(-ret));
+	return ret;
+}
+
+/* The kernel's macvlan_addr_busy: the lower's MAC, or a MAC of another port. */
+int
+macvlan_port_mac_busy(const struct macvlan_port *port, const struct macvtap_dev *self,
+		      const struct rte_ether_addr *mac)
+{
+	uint16_t i, j;
+
+	if (self->mode != RTE_PMD_MACVTAP_MODE_PASSTHRU && port->resolved && !port->dead &&
+	    rte_is_same_ether_addr(mac, &port->lower_saved_mac))
+		return 1;
+	for (i = 0; i < port->nb_devs; i++) {
+		const struct macvtap_dev *d = port->devs[i];
+
+		if (d == self)
+			continue;
+		for (j = 0; j < MACVTAP_MAX_MAC_ADDRS; j++)
+			if (rte_is_same_ether_addr(mac, &d->mac_addrs[j]))
+				return 1;
+	}
+	return 0;
+}
+
+static int
+macvlan_lower_promisc(struct macvlan_port *port, int delta)
+{
+	int ret = 0;
+
+	port->promisc_refs += delta;
+	if (port->promisc_refs > 0 && !port->lower_promisc_set) {
+		ret = rte_eth_promiscuous_enable(port->lower_port_id);
+		if (ret == 0 || ret == -ENOTSUP)
+			port->lower_promisc_set = true, ret = 0;
+	} else if (port->promisc_refs == 0 && port->lower_promisc_set) {
+		rte_eth_promiscuous_disable(port->lower_port_id);
+		port->lower_promisc_set = false;
+	}
+	if (ret != 0)
+		port->promisc_refs -= delta;
+	return ret;
+}
+
+static int
+macvlan_lower_allmulti(struct macvlan_port *port, int delta)
+{
+	int ret = 0;
+
+	port->allmulti_refs += delta;
+	if (port->allmulti_refs > 0 && !port->lower_allmulti_set) {
+		ret = rte_eth_allmulticast_enable(port->lower_port_id);
+		if (ret == 0 || ret == -ENOTSUP)
+			port->lower_allmulti_set = true, ret = 0;
+	} else if (port->allmulti_refs == 0 && port->lower_allmulti_set) {
+		rte_eth_allmulticast_disable(port->lower_port_id);
+		port->lower_allmulti_set = false;
+	}
+	if (ret != 0)
+		port->allmulti_refs -= delta;
+	return ret;
+}
+
+/* Put one MAC of an open port into the lower's filter, or go promiscuous. */
+int
+macvlan_port_filter_add(struct macvlan_port *port, struct macvtap_dev *dev, uint32_t index)
+{
+	int ret;
+
+	if (dev->mac_filter[index] != MACVLAN_FILTER_NONE ||
+	    rte_is_zero_ether_addr(&dev->mac_addrs[index]) || port->dead)
+		return 0;
+	/* A lower with a single MAC slot has no filter to add to. */
+	ret = port->lower_max_mac_addrs > 1 ?
+	      rte_eth_dev_mac_addr_add(port->lower_port_id, &dev->mac_addrs[index], 0) : -ENOSPC;
+	if (ret == 0) {
+		dev->mac_filter[index] = MACVLAN_FILTER_MAC;
+		return 0;
+	}
+	/* No room or no filter: the kernel's fallback, a promiscuous reference. */
+	ret = macvlan_lower_promisc(port, 1);
+	if (ret == 0)
+		dev->mac_filter[index] = MACVLAN_FILTER_PROMISC;
+	return ret;
+}
+
+void
+macvlan_port_filter_del(struct macvlan_port *port, struct macvtap_dev *dev, uint32_t index)
+{
+	if (dev->mac_filter[index] == MACVLAN_FILTER_MAC && !port->dead)
+		rte_eth_dev_mac_addr_remove(port->lower_port_id, &dev->mac_addrs[index]);
+	else if (dev->mac_filter[index] == MACVLAN_FILTER_PROMISC && !port->dead)
+		macvlan_lower_promisc(port, -1);
+	else if (dev->mac_filter[index] == MACVLAN_FILTER_PROMISC)
+		port->promisc_refs--;
+	dev->mac_filter[index] = MACVLAN_FILTER_NONE;
+}
+
+/* Apply an UP port's promiscuous and allmulticast state to the lower's references. */
+int
+macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev)
+{
+	bool want_promisc, want_allmulti;
+	int ret;
+
+	if (dev->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU)
+		want_promisc = dev->up && !dev->nopromisc;
+	else
+		want_promisc = dev->up && dev->promisc;
+	want_allmulti = dev->up && dev->allmulti;
+	if (want_promisc != dev->lower_promisc_ref) {
+		ret = macvlan_lower_promisc(port, want_promisc ? 1 : -1);
+		if (ret != 0)
+			return ret;
+		dev->lower_promisc_ref = want_promisc;
+	}
+	if (want_allmulti != dev->lower_allmulti_ref) {
+		ret = macvlan_lower_allmulti(port, want_allmulti ? 1 : -1);
+		if (ret != 0)
+			return ret;
+		dev->lower_allmulti_ref = want_allmulti;
+	}
+	return 0;
+}
+
+static void
+macvlan_table_insert(struct macvlan_table *t, uint64_t key, int32_t ep)
+{
+	uint32_t i;
+
+	for (i = macvlan_hash(key) & t->hash_mask; t->slots[i].key != 0;
+	     i = (i + 1) & t->hash_mask)
+		if (t->slots[i].key == key)
+			return; /* first owner keeps it; busy checks prevent this */
+	t->slots[i].key = key;
+	t->slots[i].ep = ep;
+}
+
+/* Build the receive table from the ports' current state and publish it. */
+int
+macvlan_port_rebuild(struct macvlan_port *port)
+{
+	struct macvlan_table *t, *old;
+	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_slots = 1;
+	uint16_t i, j;
+	size_t size;
+	char *mem;
+
+	for (i = 0; i < port->nb_devs; i++) {
+		const struct macvtap_dev *d = port->devs[i];
+
+		if (d->up)
+			nb_ep++, nb_keys += MACVTAP_MAX_MAC_ADDRS;
+		if (d->mode == RTE_PMD_MACVTAP_MODE_SOURCE && (d->up || d->nodst))
+			nb_src += d->nb_sources;
+	}
+	while (nb_slots < 2 * nb_keys + 2)
+		nb_slots <<= 1;
+	size = RTE_ALIGN_CEIL(sizeof(*t), RTE_CACHE_LINE_SIZE) +
+	       RTE_ALIGN_CEIL(nb_ep * sizeof(struct macvlan_endpoint), RTE_CACHE_LINE_SIZE) +
+	       RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE) +
+	       nb_slots * sizeof(struct macvlan_hash_slot);
+	mem = rte_zmalloc_socket("macvlan_table", size, RTE_CACHE_LINE_SIZE,
+				 rte_eth_dev_socket_id(port->lower_port_id));
+	if (mem == NULL)
+		return -ENOMEM;
+	t = (struct macvlan_table *)mem;
+	mem += RTE_ALIGN_CEIL(sizeof(*t), RTE_CACHE_LINE_SIZE);
+	t->endpoints = (struct macvlan_endpoint *)mem;
+	mem += RTE_ALIGN_CEIL(nb_ep * sizeof(struct macvlan_endpoint), RTE_CACHE_LINE_SIZE);
+	t->sources = (struct macvlan_source *)mem;
+	mem += RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE);
+	t->slots = (struct macvlan_hash_slot *)mem;
+	t->hash_mask = nb_slots - 1;
+	t->passthru = MACVLAN_NO_EP;
+
+	for (i = 0; i < port->nb_devs; i++) {
+		struct macvtap_dev *d = port->devs[i];
+		struct rte_eth_dev_data *data = rte_eth_devices[d->port_id].data;
+		struct macvlan_endpoint *ep;
+		int32_t idx = MACVLAN_NO_EP;
+
+		if (d->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU) {
+			t->has_passthru = true;
+			t->passthru = MACVLAN_PASSTHRU_DOWN;
+		}
+		if (d->up) {
+			idx = t->nb_endpoints++;
+			ep = &t->endpoints[idx];
+			ep->dev = d;
+			ep->rxq = (struct tap_queue **)data->rx_queues;
+			ep->nb_rxq = data->nb_rx_queues;
+			ep->port_id = d->port_id;
+			ep->mode = d->mode;
+			ep->all_multicast = d->promisc || d->allmulti;
+			ep->nb_mc = d->nb_mc;
+			for (j = 0; j < d->nb_mc; j++)
+				ep->mc[j] = macvtap_mac_key(&d->mc_addrs[j]);
+			for (j = 0; j < MACVTAP_MAX_MAC_ADDRS; j++) {
+				if (rte_is_zero_ether_addr(&d->mac_addrs[j]))
+					continue;
+				ep->macs[ep->nb_macs++] = macvtap_mac_key(&d->mac_addrs[j]);
+				macvlan_table_insert(t, macvtap_mac_key(&d->mac_addrs[j]), idx);
+			}
+			if (d->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU)
+				t->passthru = idx;
+		}
+		if (d->mode == RTE_PMD_MACVTAP_MODE_SOURCE && (d->up || d->nodst)) {
+			for (j = 0; j < d->nb_sources; j++) {
+				struct macvlan_source *s = &t->sources[t->nb_sources++];
+
+				s->mac = macvtap_mac_key(&d->sources[j]);
+				s->ep = idx;
+				s->nodst = d->nodst;
+			}
+		}
+	}
+	old = port->table;
+	__atomic_store_n(&port->table, t, __ATOMIC_RELEASE);
+	macvlan_port_synchronize(port);
+	rte_free(old);
+	return 0;
+}
+
+/* The kernel's macvlan_open: a started port enters the receive table. */
+int
+macvlan_port_open(struct macvlan_port *port, struct macvtap_dev *dev)
+{
+	uint32_t i;
+	int ret;
+
+	if (dev->mode != RTE_PMD_MACVTAP_MODE_PASSTHRU) {
+		for (i = 0; i < MACVTAP_MAX_MAC_ADDRS; i++) {
+			if (rte_is_zero_ether_addr(&dev->mac_addrs[i]))
+				continue;
+			if (macvlan_port_mac_busy(port, dev, &dev->mac_addrs[i])) {
+				ret = -EADDRINUSE;
+				goto fail;
+			}
+			ret = macvlan_port_filter_add(port, dev, i);
+			if (ret != 0)
+				goto fail;
+		}
+	}
+	dev->up = true;
+	ret = macvlan_port_set_rx_mode(port, dev);
+	if (ret == 0)
+		ret = macvlan_port_rebuild(port);
+	if (ret == 0)
+		return 0;
+	dev->up = false;
+	macvlan_port_set_rx_mode(port, dev);
+fail:
+	for (i = 0; i < MACVTAP_MAX_MAC_ADDRS; i++)
+		macvlan_port_filter_del(port, dev, i);
+	return ret;
+}
+
+/* The kernel's macvlan_stop: out of the table, filters and references dropped. */
+void
+macvlan_port_stop(struct macvlan_port *port, struct macvtap_dev *dev)
+{
+	uint32_t i;
+
+	if (!dev->up)
+		return;
+	dev->up = false;
+	if (macvlan_port_rebuild(port) != 0) {
+		/* No memory for a new table: publish none rather than a stale one. */
+		struct macvlan_table *old = port->table;
+
+		__atomic_store_n(&port->table, NULL, __ATOMIC_RELEASE);
+		macvlan_port_synchronize(port);
+		rte_free(old);
+	}
+	macvlan_port_set_rx_mode(port, dev);
+	for (i = 0; i < MACVTAP_MAX_MAC_ADDRS; i++)
+		macvlan_port_filter_del(port, dev, i);
+}
+
+int
+macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_addr *mac)
+{
+	int ret;
+
+	if (port->dead)
+		return -ENODEV;
+	ret = rte_eth_dev_default_mac_addr_set(port->lower_port_id,
+					       (struct rte_ether_addr *)(uintptr_t)mac);
+	if (ret == 0)
+		port->lower_mac_changed = true;
+	return ret;
+}
+
+void
+macvlan_port_lower_stats(const struct macvlan_port *port, struct rte_pmd_macvtap_lower_stats *out)
+{
+	const uint64_t *src;
+	uint64_t *dst = (uint64_t *)out;
+	unsigned int q, i, n = sizeof(*out) / sizeof(uint64_t);
+
+	memset(out, 0, sizeof(*out));
+	for (q = 0; q < MACVLAN_MAX_LOWER_QUEUES; q++) {
+		src = (const uint64_t *)&port->rxq[q].stats;
+		for (i = 0; i < n; i++)
+			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		src = (const uint64_t *)&port->local_stats[q];
+		for (i = 0; i < n; i++)
+			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
+}
+
+/* Fire an event on ports, outside the control lock (callbacks may call back). */
+static void
+macvlan_fire(const uint16_t *ids, uint16_t n, enum rte_eth_event_type type)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		if (rte_eth_dev_is_valid_port(ids[i]))
+			rte_eth_dev_callback_process(&rte_eth_devices[ids[i]], type, NULL);
+}
+
+/*
+ * Mirror a new lower link onto every port. Called with the lock held; fills
+ * ids with the ports whose link changed, for macvlan_fire.
+ */
+static uint16_t
+macvlan_port_link_changed(struct macvlan_port *port, const struct rte_eth_link *link,
+			  uint16_t *ids)
+{
+	uint16_t n = 0, i;
+
+	port->lower_link = *link;
+	for (i = 0; i < port->nb_devs; i++)
+		if (macvtap_dev_link_refresh(port->devs[i]))
+			ids[n++] = port->devs[i]->port_id;
+	return n;
+}
+
+/* A lower without LSC interrupts is polled; never block on the lock here. */
+static void
+macvlan_lsc_alarm(void *arg)
+{
+	struct macvlan_port *port = arg;
+	uint16_t ids[MACVLAN_MAX_DEVS], n = 0;
+	struct rte_eth_link link;
+
+	if (pthread_mutex_trylock(&macvlan_lock) == 0) {
+		if (!port->dead) {
+			rte_eth_link_get_nowait(port->lower_port_id, &link);
+			if (link.link_status != port->lower_link.link_status ||
+			    link.link_speed != port->lower_link.link_speed)
+				n = macvlan_port_link_changed(port, &link, ids);
+		}
+		pthread_mutex_unlock(&macvlan_lock);
+	}
+	macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_LSC);
+	rte_eal_alarm_set(LSC_POLL_US, macvlan_lsc_alarm, port);
+}
+
+/*
+ * The lower is going away: quiesce the datapath, take every port down, tell
+ * the application (LSC and RMV). The ports stay until the application closes
+ * them; the lower's id is forgotten so that a new port with that id is not
+ * mistaken for it.
+ */
+static uint16_t
+macvlan_port_lower_gone(struct macvlan_port *port, uint16_t *ids)
+{
+	struct rte_eth_link down = { .link_status = RTE_ETH_LINK_DOWN };
+	uint16_t n;
+
+	MACVTAP_LOG(WARNING, "iface=%s: the lower was removed, its ports go down",
+		    port->lower_name);
+	__atomic_store_n(&port->dead, true, __ATOMIC_RELEASE);
+	macvlan_port_synchronize(port);
+	if (port->lsc_polled)
+		rte_eal_alarm_cancel(macvlan_lsc_alarm, port);
+	port->lsc_polled = false;
+	macvlan_port_link_changed(port, &down, ids);
+	/* Every port hears of the removal, whatever its link was. */
+	for (n = 0; n < port->nb_devs; n++)
+		ids[n] = port->devs[n]->port_id;
+	return n;
+}
+
+static int
+macvlan_lower_event(uint16_t lower, enum rte_eth_event_type type, void *arg __rte_unused,
+		    void *ret_param __rte_unused)
+{
+	uint16_t ids[MACVLAN_MAX_DEVS], n = 0;
+	struct macvlan_port *port;
+	struct rte_eth_link link;
+
+	pthread_mutex_lock(&macvlan_lock);
+	port = macvlan_port_find_by_lower(lower);
+	if (port == NULL || port->dead) {
+		pthread_mutex_unlock(&macvlan_lock);
+		return 0;
+	}
+	switch (type) {
+	case RTE_ETH_EVENT_INTR_LSC:
+		rte_eth_link_get_nowait(lower, &link);
+		n = macvlan_port_link_changed(port, &link, ids);
+		pthread_mutex_unlock(&macvlan_lock);
+		macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_LSC);
+		return 0;
+	case RTE_ETH_EVENT_INTR_RMV:
+	case RTE_ETH_EVENT_DESTROY:
+		n = macvlan_port_lower_gone(port, ids);
+		pthread_mutex_unlock(&macvlan_lock);
+		macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_LSC);
+		macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_RMV);
+		return 0;
+	default:
+		pthread_mutex_unlock(&macvlan_lock);
+		return 0;
+	}
+}

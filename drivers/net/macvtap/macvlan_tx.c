@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+/*
+ * Transmit: the port's mode decides between local delivery and the wire
+ * (kernel: macvlan_queue_xmit, Matrix C), then the lower's tx burst under the
+ * lower queue's lock. spoofchk, which the kernel lacks, drops frames with a
+ * source MAC that is not one of the port's.
+ */
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "macvtap.h"
+
+static inline bool
+source_is_own(const struct macvlan_endpoint *ep, uint64_t src)
+{
+	uint16_t i;
+
+	for (i = 0; i < ep->nb_macs; i++)
+		if (ep->macs[i] == src)
+			return true;
+	return false;
+}
+
+static const struct macvlan_endpoint *
+table_find_dev(const struct macvlan_table *t, const struct macvtap_dev *dev)
+{
+	uint32_t i;
+
+	if (t == NULL)
+		return NULL;
+	for (i = 0; i < t->nb_endpoints; i++)
+		if (t->endpoints[i].dev == dev)
+			return &t->endpoints[i];
+	return NULL;
+}
+
+/*
+ * A bridge port's group frame: a copy for every other UP bridge port that
+ * accepts it (the kernel's local fan-out); the frame itself then goes to the
+ * wire. Group traffic is rare: one delivery per copy keeps this simple.
+ */
+static void
+bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
+		   const struct macvlan_endpoint *self, struct rte_mbuf *m, uint64_t dst,
+		   uint16_t lq, struct macvtap_txq *txq)
+{
+	bool bcast = dst == 0xffffffffffffULL;
+	uint8_t cls = bcast ? MACVTAP_BROADCAST : MACVTAP_MULTICAST;
+	uint32_t i, j;
+
+	for (i = 0; i < t->nb_endpoints; i++) {
+		const struct macvlan_endpoint *ep = &t->endpoints[i];
+		struct rte_mbuf *c;
+		bool accept = bcast || ep->all_multicast;
+
+		if (ep == self || ep->mode != RTE_PMD_MACVTAP_MODE_BRIDGE)
+			continue;
+		for (j = 0; !accept && j < ep->nb_mc; j++)
+			accept = ep->mc[j] == dst;
+		if (!accept)
+			continue;
+		c = rte_pktmbuf_copy(m, port->mp, 0, UINT32_MAX);
+		if (unlikely(c == NULL)) {
+			txq->tx_copy_failed++;
+			continue;
+		}
+		c->port = ep->port_id;
+		tap_queue_deliver(ep->rxq[tap_get_queue(c, lq, ep->nb_rxq)], &c, 1, &cls);
+		txq->tx_local++;
+	}
+}
+
+/* The general path: spoofchk, bridge-local delivery, wire. Consumes every frame. */
+static uint16_t
+tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct macvlan_table *t,
+	      uint16_t lq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	const struct macvtap_dev *dev = txq->dev;
+	const struct macvlan_endpoint *self = table_find_dev(t, dev);
+	struct rte_mbuf *wire[MACVTAP_BURST], *local[MACVTAP_BURST];
+	uint16_t nb_wire = 0, nb_local = 0, sent, i;
+	uint64_t bytes = 0, wire_bytes = 0;
+
+	for (i = 0; i < nb_pkts; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rte_ether_hdr copy;
+		const struct rte_ether_hdr *eh = rte_pktmbuf_read(m, 0, sizeof(copy), &copy);
+		uint64_t dst, src;
+		int32_t target;
+
+		if (unlikely(eh == NULL)) {
+			txq->tx_lower_dropped++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		dst = macvtap_mac_key(&eh->dst_addr);
+		src = macvtap_mac_key(&eh->src_addr);
+		if (dev->spoofchk && (self == NULL || !source_is_own(self, src))) {
+			txq->tx_spoof_dropped++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (dev->mode == RTE_PMD_MACVTAP_MODE_BRIDGE && self != NULL) {
+			if (rte_is_multicast_ether_addr(&eh->dst_addr)) {
+				bridge_local_group(port, t, self, m, dst, lq, txq);
+			} else {
+				target = macvlan_table_lookup(t, dst);
+				if (target >= 0 &&
+				    t->endpoints[target].mode == RTE_PMD_MACVTAP_MODE_BRIDGE) {
+					bytes += m->pkt_len;
+					local[nb_local++] = m;
+					txq->tx_local++;
+					continue;
+				}
+			}
+		}
+		wire_bytes += m->pkt_len;
+		wire[nb_wire++] = m;
+	}
+	if (nb_local != 0)
+		/* Bridge unicast re-enters the lower's receive path, as in the kernel. */
+		macvlan_handle_frames(port, t, lq, local, nb_local, &port->local_stats[lq]);
+	sent = nb_wire == 0 ? 0 : rte_eth_tx_burst(port->lower_port_id, lq, wire, nb_wire);
+	if (unlikely(sent < nb_wire)) {
+		for (i = sent; i < nb_wire; i++)
+			wire_bytes -= wire[i]->pkt_len;
+		rte_pktmbuf_free_bulk(&wire[sent], nb_wire - sent);
+		txq->tx_lower_dropped += nb_wire - sent;
+	}
+	txq->tx_packets += sent + nb_local;
+	txq->tx_bytes += wire_bytes + bytes;
+	return nb_pkts;
+}
+
+/*
+ * The port's tx burst. Frames that only go to the wire keep the lower's
+ * backpressure: what the lower does not take is returned to the caller. With
+ * bridge mode or spoofchk, every frame is consumed and a lower refusal is
+ * counted as tx_lower_dropped.
+ */
+uint16_t
+macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct macvtap_txq *txq = queue;
+	struct macvtap_dev *dev = txq->dev;
+	struct macvlan_port *port = dev->port;
+	const struct macvlan_table *t;
+	uint16_t lq, done = 0, n, sent, i;
+	uint64_t bytes = 0;
+
+	if (unlikely(__atomic_load_n(&port->dead, __ATOMIC_ACQUIRE) || !dev->up))
+		return 0;
+	lq = txq->queue_id % port->nb_txq;
+	rte_spinlock_lock(&port->txq[lq].lock);
+	if (dev->mode != RTE_PMD_MACVTAP_MODE_BRIDGE && !dev->spoofchk) {
+		sent = rte_eth_tx_burst(port->lower_port_id, lq, pkts, nb_pkts);
+		rte_spinlock_unlock(&port->txq[lq].lock);
+		for (i = 0; i < sent; i++)
+			bytes += pkts[i]->pkt_len;
+		txq->tx_packets += sent;
+		txq->tx_bytes += bytes;
+		return sent;
+	}
+	t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
+	while (done < nb_pkts) {
+		n = RTE_MIN(nb_pkts - done, MACVTAP_BURST);
+		done += tx_classified(txq, port, t, lq, pkts + done, n);
+	}
+	rte_spinlock_unlock(&port->txq[lq].lock);
+	return done;
+}

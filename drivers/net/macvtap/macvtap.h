@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+#ifndef MACVTAP_H
+#define MACVTAP_H
+
+/*
+ * Private types. They mirror the kernel's three objects:
+ *   struct macvlan_port  one per lower port, shared by every macvtap port on it
+ *   struct macvtap_dev   one macvtap port: the macvlan endpoint plus its tap device
+ *   struct tap_queue     one RX queue of a port: the ring the lower fills
+ * The receive path reads an immutable snapshot of the UP ports
+ * (struct macvlan_table), swapped by the control path; see macvlan_port.c.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
+
+#include "rte_pmd_macvtap.h"
+
+extern int macvtap_logtype;
+#define MACVTAP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, macvtap_logtype, "net_macvtap: " fmt "\n", ## __VA_ARGS__)
+
+#define MACVTAP_MAX_QUEUES 256        /* the kernel's MAX_TAP_QUEUES */
+#define MACVTAP_DEFAULT_RING_SIZE 500 /* the kernel's tx_queue_len, TUN_READQ_SIZE */
+#define MACVTAP_MAX_DESC 8192
+#define MACVTAP_MAX_MAC_ADDRS 16
+#define MACVTAP_MAX_MC_ADDRS 128
+#define MACVTAP_MAX_SOURCES 32
+#define MACVTAP_BURST 32
+#define MACVLAN_MAX_LOWER_QUEUES 16
+#define MACVLAN_MAX_DEVS RTE_MAX_ETHPORTS
+
+#define MACVTAP_MODE_ALL (RTE_PMD_MACVTAP_MODE_PRIVATE | RTE_PMD_MACVTAP_MODE_VEPA | \
+	RTE_PMD_MACVTAP_MODE_BRIDGE | RTE_PMD_MACVTAP_MODE_PASSTHRU | RTE_PMD_MACVTAP_MODE_SOURCE)
+
+/* Frame classes, for the per-queue counters. */
+enum macvtap_class {
+	MACVTAP_UNICAST,
+	MACVTAP_MULTICAST,
+	MACVTAP_BROADCAST,
+};
+
+/* One RX queue of a macvtap port (the kernel's tap_queue). */
+struct tap_queue {
+	struct rte_ring *ring;       /* MP enqueue (lower queues, bridge TX), SC dequeue */
+	struct macvtap_dev *dev;
+	struct rte_mempool *mp;      /* reported by rxq_info; frames come from the lower's pool */
+	uint16_t queue_id;
+	uint16_t nb_desc;
+	/* Written by producers with one relaxed atomic add per burst. */
+	uint64_t rx_packets __rte_cache_aligned;
+	uint64_t rx_bytes;
+	uint64_t rx_class[3];        /* enum macvtap_class */
+	uint64_t rx_ring_full;       /* dropped: the ring was full (imissed) */
+} __rte_cache_aligned;
+
+/* One TX queue of a macvtap port. Counters have one writer: the tx burst. */
+struct macvtap_txq {
+	struct macvtap_dev *dev;
+	uint16_t queue_id;
+	uint16_t nb_desc;
+	uint64_t tx_packets;         /* onto the wire or delivered locally */
+	uint64_t tx_bytes;
+	uint64_t tx_local;           /* bridge mode: delivered to ports on the same lower */
+	uint64_t tx_lower_dropped;   /* the lower did not take them */
+	uint64_t tx_spoof_dropped;   /* spoofchk: foreign source MAC */
+	uint64_t tx_copy_failed;     /* bridge broadcast: no mbuf for a local copy */
+} __rte_cache_aligned;
+
+/* Where a port's MAC went on the lower: its MAC filter, or a promiscuous reference. */
+enum macvlan_filter_slot {
+	MACVLAN_FILTER_NONE,
+	MACVLAN_FILTER_MAC,
+	MACVLAN_FILTER_PROMISC,
+};
+
+/* One macvtap port: the macvlan endpoint and its tap device. Lives in shared memory. */
+struct macvtap_dev {
+	struct macvlan_port *port;   /* the lower's context, shared with siblings */
+	uint16_t port_id;            /* this port's ethdev id */
+	uint8_t mode;                /* enum rte_pmd_macvtap_mode */
+	bool nodst;                  /* MACVLAN_FLAG_NODST */
+	bool nopromisc;              /* MACVLAN_FLAG_NOPROMISC */
+	bool spoofchk;
+	bool started;                /* dev_start .. dev_stop: the kernel's open */
+	bool admin_up;               /* set_link_up/down */
+	bool up;                     /* started && admin_up: in the receive table */
+	bool promisc;
+	bool allmulti;
+	bool lower_promisc_ref;      /* this port holds a promiscuous reference on the lower */
+	bool lower_allmulti_ref;
+	uint16_t nb_rx_queues;       /* as of dev_start: how this port's queues share the lower's */
+	uint16_t nb_sources;
+	uint32_t nb_mc;
+	struct rte_ether_addr sources[MACVTAP_MAX_SOURCES];
+	struct rte_ether_addr mc_addrs[MACVTAP_MAX_MC_ADDRS];
+	struct rte_ether_addr mac_addrs[MACVTAP_MAX_MAC_ADDRS]; /* data->mac_addrs */
+	uint8_t mac_filter[MACVTAP_MAX_MAC_ADDRS];              /* enum macvlan_filter_slot */
+	struct rte_pmd_macvtap_lower_stats lower_base;          /* lower counters at xstats reset */
+};
+
+/* A port as the receive path sees it: a snapshot taken when the table was built. */
+struct macvlan_endpoint {
+	struct macvtap_dev *dev;
+	struct tap_queue **rxq;      /* the port's rx_queues array */
+	uint16_t nb_rxq;
+	uint16_t port_id;
+	uint8_t mode;
+	bool all_multicast;          /* promiscuous or allmulticast: every group passes */
+	uint16_t nb_mc;
+	uint16_t nb_macs;
+	uint64_t macs[MACVTAP_MAX_MAC_ADDRS];   /* for spoofchk */
+	uint64_t mc[MACVTAP_MAX_MC_ADDRS];
+};
+
+/* A source-mode entry: frames from this source MAC go to that endpoint. */
+struct macvlan_source {
+	uint64_t mac;
+	int32_t ep;                  /* index into endpoints, -1 if the port is down */
+	bool nodst;
+};
+
+#define MACVLAN_NO_EP (-1)
+#define MACVLAN_PASSTHRU_DOWN (-2)
+
+/*
+ * The receive table: immutable once published. Unicast keys of UP ports hash
+ * into an open-addressing array; the control path builds a new table, publishes
+ * it and waits for every datapath lock to turn over before freeing the old one.
+ */
+struct macvlan_table {
+	uint32_t nb_endpoints;
+	uint32_t nb_sources;
+	uint32_t hash_mask;
+	int32_t passthru;            /* endpoint index, MACVLAN_NO_EP or MACVLAN_PASSTHRU_DOWN */
+	bool has_passthru;
+	struct macvlan_endpoint *endpoints;
+	struct macvlan_source *sources;
+	struct macvlan_hash_slot {
+		uint64_t key;            /* MAC in the low 48 bits; 0 = empty (never a valid unicast) */
+		int32_t ep;
+	} *slots;
+};
+
+/* Per lower RX queue: the poll lock and the counters of frames no port took. */
+struct macvlan_lower_rxq {
+	rte_spinlock_t lock;
+	struct rte_pmd_macvtap_lower_stats stats;
+} __rte_cache_aligned;
+
+struct macvlan_lower_txq {
+	rte_spinlock_t lock;
+} __rte_cache_aligned;
+
+/* One lower port and the macvtap ports on it (the kernel's macvlan_port). */
+struct macvlan_port {
+	char lower_name[RTE_ETH_NAME_MAX_LEN];
+	uint16_t lower_port_id;
+	bool resolved;               /* lower_port_id is valid and owned */
+	bool configured;             /* we configured and started the lower */
+	bool dead;                   /* the lower was removed */
+	bool passthru;
+	bool lower_promisc_set;      /* we turned the lower promiscuous */
+	bool lower_allmulti_set;
+	bool lsc_polled;             /* lower has no LSC interrupt: an alarm polls it */
+	uint16_t nb_rxq;
+	uint16_t nb_txq;
+	uint16_t nb_devs;
+	uint32_t promisc_refs;
+	uint32_t allmulti_refs;
+	uint64_t owner_id;
+	uint32_t lower_mtu;
+	uint32_t lower_max_mac_addrs;
+	struct rte_ether_addr lower_saved_mac; /* restored when a passthru port leaves */
+	bool lower_mac_changed;
+	struct rte_eth_link lower_link;
+	struct rte_mempool *mp;
+	struct macvlan_table *table;  /* read by the datapath under a queue lock */
+	struct macvtap_dev *devs[MACVLAN_MAX_DEVS];
+	struct macvlan_lower_rxq rxq[MACVLAN_MAX_LOWER_QUEUES];
+	struct macvlan_lower_txq txq[MACVLAN_MAX_LOWER_QUEUES];
+	struct rte_pmd_macvtap_lower_stats local_stats[MACVLAN_MAX_LOWER_QUEUES]; /* bridge TX */
+};
+
+/* The one control lock: every control operation on every lower (the kernel's RTNL). */
+extern pthread_mutex_t macvlan_lock;
+
+static inline uint64_t
+macvtap_mac_key(const struct rte_ether_addr *a)
+{
+	return (uint64_t)a->addr_bytes[0] << 40 | (uint64_t)a->addr_bytes[1] << 32 |
+	       (uint64_t)a->addr_bytes[2] << 24 | (uint64_t)a->addr_bytes[3] << 16 |
+	       (uint64_t)a->addr_bytes[4] << 8 | a->addr_bytes[5];
+}
+
+static inline uint32_t
+macvlan_hash(uint64_t key)
+{
+	return (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32);
+}
+
+/* The endpoint whose unicast key is mac, or MACVLAN_NO_EP. */
+static inline int32_t
+macvlan_table_lookup(const struct macvlan_table *t, uint64_t key)
+{
+	uint32_t i;
+
+	if (t == NULL || t->slots == NULL)
+		return MACVLAN_NO_EP;
+	for (i = macvlan_hash(key) & t->hash_mask; t->slots[i].key != 0;
+	     i = (i + 1) & t->hash_mask)
+		if (t->slots[i].key == key)
+			return t->slots[i].ep;
+	return MACVLAN_NO_EP;
+}
+
+/* macvlan_port.c: the lower's life and the receive table. */
+int macvlan_port_get(const char *lower_name, struct macvlan_port **port);
+int macvlan_port_resolve(struct macvlan_port *port);
+int macvlan_port_add_dev(struct macvlan_port *port, struct macvtap_dev *dev);
+void macvlan_port_del_dev(struct macvlan_port *port, struct macvtap_dev *dev);
+void macvlan_port_put_unused(struct macvlan_port *port);
+int macvlan_port_configure(struct macvlan_port *port);
+int macvlan_port_mac_busy(const struct macvlan_port *port, const struct macvtap_dev *self,
+			  const struct rte_ether_addr *mac);
+int macvlan_port_open(struct macvlan_port *port, struct macvtap_dev *dev);
+void macvlan_port_stop(struct macvlan_port *port, struct macvtap_dev *dev);
+int macvlan_port_filter_add(struct macvlan_port *port, struct macvtap_dev *dev, uint32_t index);
+void macvlan_port_filter_del(struct macvlan_port *port, struct macvtap_dev *dev, uint32_t index);
+int macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev);
+int macvlan_port_rebuild(struct macvlan_port *port);
+int macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_addr *mac);
+void macvlan_port_lower_stats(const struct macvlan_port *port,
+			      struct rte_pmd_macvtap_lower_stats *out);
+struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);
+
+/* macvlan_rx.c: lower RX, classify, deliver. */
+void macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue);
+void macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
+			   uint16_t queue_hint, struct rte_mbuf **pkts, uint16_t nb,
+			   struct rte_pmd_macvtap_lower_stats *stats);
+
+/* macvlan_tx.c */
+uint16_t macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/* tap_queue.c */
+uint16_t macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+int tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
+		     unsigned int socket_id, struct rte_mempool *mp, struct tap_queue **out);
+void tap_queue_free(struct tap_queue *q);
+void tap_queue_deliver(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb,
+		       const uint8_t *cls);
+static inline uint16_t
+tap_get_queue(const struct rte_mbuf *m, uint16_t lower_queue, uint16_t nb_rxq)
+{
+	/* The kernel's tap_get_queue: the flow hash if the lower computed one. */
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		return m->hash.rss % nb_rxq;
+	return lower_queue % nb_rxq;
+}
+
+/* macvtap_stats.c */
+int macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats);
+int macvtap_stats_reset(struct rte_eth_dev *eth_dev);
+int macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats,
+		       unsigned int n);
+int macvtap_xstats_get_names(struct rte_eth_dev *eth_dev,
+			     struct rte_eth_xstat_name *names, unsigned int n);
+
+/* macvtap_ethdev.c */
+bool macvtap_is_port(uint16_t port_id);
+bool macvtap_dev_link_refresh(struct macvtap_dev *dev);
+
+#endif /* MACVTAP_H */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+/*
+ * The per-queue rings of a macvtap port (the kernel's tap_queue, tap.c): the
+ * lower fills them, the port's consumers drain them. Tail drop when full,
+ * counted.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include "macvtap.h"
+
+int
+tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
+		 unsigned int socket_id, struct rte_mempool *mp, struct tap_queue **out)
+{
+	char name[RTE_RING_NAMESIZE];
+	struct tap_queue *q;
+
+	q = rte_zmalloc_socket("tap_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, socket_id);
+	if (q == NULL)
+		return -ENOMEM;
+	/* Ring names are global across processes: build them from ids. */
+	snprintf(name, sizeof(name), "mvt_rx_%u_%u", dev->port_id, queue_id);
+	/* Exact size: the kernel's ring holds exactly tx_queue_len frames. */
+	q->ring = rte_ring_create(name, nb_desc, socket_id, RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (q->ring == NULL) {
+		int ret = -rte_errno;
+
+		MACVTAP_LOG(ERR, "port %u: cannot create ring %s: %s", dev->port_id, name,
+			    rte_strerror(rte_errno));
+		rte_free(q);
+		return ret;
+	}
+	q->dev = dev;
+	q->mp = mp;
+	q->queue_id = queue_id;
+	q->nb_desc = nb_desc;
+	*out = q;
+	return 0;
+}
+
+/* Free a queue and whatever frames still wait in it. */
+void
+tap_queue_free(struct tap_queue *q)
+{
+	struct rte_mbuf *pkts[MACVTAP_BURST];
+	unsigned int n;
+
+	if (q == NULL)
+		return;
+	while ((n = rte_ring_dequeue_burst(q->ring, (void **)pkts, RTE_DIM(pkts), NULL)) != 0)
+		rte_pktmbuf_free_bulk(pkts, n);
+	rte_ring_free(q->ring);
+	rte_free(q);
+}
+
+/*
+ * One producer's burst into a queue (the kernel's tap_handle_frame, minus the
+ * segmentation it does for readers without offloads). Frames that do not fit
+ * are freed and counted. Several producers may run at once: one relaxed atomic
+ * add per counter per burst.
+ */
+void
+tap_queue_deliver(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb, const uint8_t *cls)
+{
+	uint64_t bytes = 0, by_class[3] = { 0, 0, 0 };
+	unsigned int done, i;
+
+	done = rte_ring_enqueue_burst(q->ring, (void **)pkts, nb, NULL);
+	for (i = 0; i < done; i++) {
+		/* The mbufs now belong to the consumer; only their lengths were hot here. */
+		bytes += pkts[i]->pkt_len;
+		by_class[cls[i]]++;
+	}
+	if (unlikely(done < nb)) {
+		rte_pktmbuf_free_bulk(&pkts[done], nb - done);
+		__atomic_fetch_add(&q->rx_ring_full, nb - done, __ATOMIC_RELAXED);
+	}
+	if (done == 0)
+		return;
+	__atomic_fetch_add(&q->rx_packets, done, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&q->rx_bytes, bytes, __ATOMIC_RELAXED);
+	for (i = 0; i < 3; i++)
+		if (by_class[i] != 0)
+			__atomic_fetch_add(&q->rx_class[i], by_class[i], __ATOMIC_RELAXED);
+}
+
+/*
+ * The port's rx burst: first make sure the lower queues this queue stands for
+ * are polled (queue q polls lower queues q, q + n, q + 2n... for n queues, so
+ * every lower queue is polled whatever the queue counts), then drain the ring.
+ */
+uint16_t
+macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct tap_queue *q = queue;
+	struct macvtap_dev *dev = q->dev;
+	struct macvlan_port *port = dev->port;
+	uint16_t nb_rxq = dev->nb_rx_queues;
+	uint16_t lq;
+
+	for (lq = q->queue_id; lq < port->nb_rxq; lq += nb_rxq)
+		macvlan_port_poll(port, lq);
+	return rte_ring_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_cycles.h>
+#include <rte_eth_ring.h>
+#include <rte_ether.h>
+#include <rte_malloc.h>
+
+#include "harness.h"
+
+struct rte_mempool *t_pool;
+struct t_env *t_current;
+char t_fail_reason[512];
+
+static unsigned int env_seq;
+static unsigned int port_seq;
+
+int
+t_env_init(struct t_env *e, uint16_t nb_q)
+{
+	char name[16];
+	uint16_t q;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->nb_q = nb_q;
+	t_current = e;
+	env_seq++;
+	for (q = 0; q < nb_q; q++) {
+		snprintf(name, sizeof(name), "t%u_rx%u", env_seq, q);
+		e->rx[q] = rte_ring_create(name, 4096, 0, 0);
+		snprintf(name, sizeof(name), "t%u_tx%u", env_seq, q);
+		e->tx[q] = rte_ring_create(name, 4096, 0, 0);
+		CHECK(e->rx[q] != NULL && e->tx[q] != NULL, "cannot create rings");
+	}
+	/* rte_eth_from_rings names the port net_ring_<name>. */
+	snprintf(name, sizeof(name), "t%u", env_seq);
+	snprintf(e->lower_name, sizeof(e->lower_name), "net_ring_%s", name);
+	ret = rte_eth_from_rings(name, e->rx, nb_q, e->tx, nb_q, 0);
+	CHECK(ret >= 0, "rte_eth_from_rings: %d", ret);
+	e->lower = (uint16_t)ret;
+	return 0;
+}
+
+int
+t_probe(struct t_env *e, const char *devargs, int *index)
+{
+	char args[512];
+	uint16_t port;
+	int i = e->nb_ports, ret;
+
+	snprintf(e->port_names[i], sizeof(e->port_names[i]), "net_macvtap_t%u", ++port_seq);
+	if (strstr(devargs, "iface=") != NULL)
+		snprintf(args, sizeof(args), "%s", devargs);
+	else
+		snprintf(args, sizeof(args), "iface=%s%s%s", e->lower_name,
+			 devargs[0] != '\0' ? "," : "", devargs);
+	ret = rte_vdev_init(e->port_names[i], args);
+	if (ret != 0)
+		return ret;
+	ret = rte_eth_dev_get_port_by_name(e->port_names[i], &port);
+	if (ret != 0)
+		return ret;
+	e->ports[i] = port;
+	e->nb_ports++;
+	if (index != NULL)
+		*index = i;
+	return 0;
+}
+
+int
+t_port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_rxd)
+{
+	struct rte_eth_conf conf;
+	uint16_t q;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	ret = rte_eth_dev_configure(port, nb_rxq, nb_rxq, &conf);
+	CHECK(ret == 0, "configure port %u: %d", port, ret);
+	for (q = 0; q < nb_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(port, q, nb_rxd, 0, NULL, t_pool);
+		CHECK(ret == 0, "rx queue setup port %u: %d", port, ret);
+		ret = rte_eth_tx_queue_setup(port, q, 0, 0, NULL);
+		CHECK(ret == 0, "tx queue setup port %u: %d", port, ret);
+	}
+	ret = rte_eth_dev_start(port);
+	CHECK(ret == 0, "start port %u: %d", port, ret);
+	return 0;
+}
+
+int
+t_add_port(struct t_env *e, const char *devargs, uint16_t nb_rxq, uint16_t nb_rxd, int *index)
+{
+	int i, ret;
+
+	ret = t_probe(e, devargs, &i);
+	CHECK(ret == 0, "probe '%s': %d", devargs, ret);
+	TRY(t_port_setup(e->ports[i], nb_rxq, nb_rxd));
+	if (index != NULL)
+		*index = i;
+	return 0;
+}
+
+static void
+drain_ring(struct rte_ring *r)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n;
+
+	while ((n = rte_ring_dequeue_burst(r, (void **)m, 64, NULL)) != 0)
+		rte_pktmbuf_free_bulk(m, n);
+}
+
+int
+t_env_fini(struct t_env *e)
+{
+	int i, ret, result = 0;
+	uint16_t q;
+
+	t_current = NULL;
+	for (i = 0; i < e->nb_ports; i++) {
+		if (!rte_eth_dev_is_valid_port(e->ports[i]))
+			continue;
+		rte_eth_dev_stop(e->ports[i]);
+		ret = rte_eth_dev_close(e->ports[i]);
+		if (ret != 0) {
+			snprintf(t_fail_reason, sizeof(t_fail_reason), "close: %d", ret);
+			result = -1;
+		}
+		ret = rte_vdev_uninit(e->port_names[i]);
+		if (ret != 0 && ret != -ENOENT) {
+			snprintf(t_fail_reason, sizeof(t_fail_reason), "uninit: %d", ret);
+			result = -1;
+		}
+	}
+	if (rte_eth_dev_is_valid_port(e->lower)) {
+		char name[RTE_ETH_NAME_MAX_LEN];
+
+		if (rte_eth_dev_get_name_by_port(e->lower, name) == 0 &&
+		    strcmp(name, e->lower_name) == 0) {
+			struct rte_eth_dev_owner owner;
+
+			rte_eth_dev_owner_get(e->lower, &owner);
+			if (owner.id != RTE_ETH_DEV_NO_OWNER) {
+				snprintf(t_fail_reason, sizeof(t_fail_reason),
+					 "the lower is still owned by %s", owner.name);
+				result = -1;
+			}
+			rte_eth_dev_stop(e->lower);
+			rte_eth_dev_close(e->lower);
+			rte_vdev_uninit(e->lower_name);
+		}
+	}
+	for (q = 0; q < e->nb_q; q++) {
+		drain_ring(e->rx[q]);
+		drain_ring(e->tx[q]);
+		rte_ring_free(e->rx[q]);
+		rte_ring_free(e->tx[q]);
+	}
+	/* Let the driver's deferred callback clean-up (an EAL alarm) run. */
+	rte_delay_us_sleep(5000);
+	return result;
+}
+
+struct rte_ether_addr
+t_mac(const char *s)
+{
+	struct rte_ether_addr a;
+
+	if (rte_ether_unformat_addr(s, &a) != 0)
+		memset(&a, 0, sizeof(a));
+	return a;
+}
+
+struct rte_mbuf *
+t_make_len(const char *dst, const char *src, uint16_t ether_type, uint32_t id, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
+	struct rte_ether_hdr *eh;
+	uint8_t *p;
+
+	if (m == NULL)
+		return NULL;
+	if (len < sizeof(*eh) + 4)
+		len = sizeof(*eh) + 4;
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	memset(p, 0, len);
+	eh = (struct rte_ether_hdr *)p;
+	eh->dst_addr = t_mac(dst);
+	eh->src_addr = t_mac(src);
+	eh->ether_type = rte_cpu_to_be_16(ether_type);
+	memcpy(p + sizeof(*eh), &id, sizeof(id));
+	return m;
+}
+
+struct rte_mbuf *
+t_make(const char *dst, const char *src, uint16_t ether_type, uint32_t id)
+{
+	return t_make_len(dst, src, ether_type, id, 64);
+}
+
+uint32_t
+t_frame_id(const struct rte_mbuf *m)
+{
+	uint32_t id;
+
+	memcpy(&id, rte_pktmbuf_mtod_offset(m, const uint8_t *, sizeof(struct rte_ether_hdr)),
+	       sizeof(id));
+	return id;
+}
+
+int
+t_inject(struct t_env *e, uint16_t q, struct rte_mbuf **m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		CHECK(m[i] != NULL, "out of mbufs building frames");
+	CHECK(rte_ring_enqueue_bulk(e->rx[q], (void **)m, n, NULL) == n, "lower rx ring full");
+	return 0;
+}
+
+int
+t_inject1(struct t_env *e, const char *dst, const char *src, uint32_t id)
+{
+	struct rte_mbuf *m = t_make(dst, src, 0x0800, id);
+
+	return t_inject(e, 0, &m, 1);
+}
+
+static void
+record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	f->id = t_frame_id(m);
+	f->port = m->port;
+	f->queue = queue;
+	f->dst = eh->dst_addr;
+	f->src = eh->src_addr;
+}
+
+unsigned int
+t_collect(struct t_env *e, struct t_frame *out, unsigned int max)
+{
+	struct rte_mbuf *m[32];
+	struct rte_eth_dev_info info;
+	unsigned int n = 0, idle = 0, got, i;
+	int p;
+	uint16_t q;
+
+	/* Several rounds: a frame may be polled from the lower by another port. */
+	while (idle < 3) {
+		got = 0;
+		for (p = 0; p < e->nb_ports; p++) {
+			if (!rte_eth_dev_is_valid_port(e->ports[p]) ||
+			    rte_eth_dev_info_get(e->ports[p], &info) != 0)
+				continue;
+			for (q = 0; q < info.nb_rx_queues; q++) {
+				struct rte_eth_rxq_info qi;
+				uint16_t k;
+
+				/* A stopped port is not polled, as an application would not. */
+				if (rte_eth_rx_queue_info_get(e->ports[p], q, &qi) != 0 ||
+				    qi.queue_state != RTE_ETH_QUEUE_STATE_STARTED)
+					continue;
+				k = rte_eth_rx_burst(e->ports[p], q, m, 32);
+
+				for (i = 0; i < k; i++) {
+					if (n < max)
+						record(&out[n++], m[i], q);
+					if (m[i]->port != e->ports[p] && n <= max)
+						out[n - 1].port = UINT16_MAX; /* wrong port tag */
+				}
+				rte_pktmbuf_free_bulk(m, k);
+				got += k;
+			}
+		}
+		idle = got == 0 ? idle + 1 : 0;
+	}
+	return n;
+}
+
+unsigned int
+t_wire(struct t_env *e, struct t_frame *out, unsigned int max)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n = 0, k, i;
+	uint16_t q;
+
+	for (q = 0; q < e->nb_q; q++) {
+		while ((k = rte_ring_dequeue_burst(e->tx[q], (void **)m, 64, NULL)) != 0) {
+			for (i = 0; i < k; i++)
+				if (n < max)
+					record(&out[n++], m[i], q);
+			rte_pktmbuf_free_bulk(m, k);
+		}
+	}
+	return n;
+}
+
+unsigned int
+t_reflect(struct t_env *e)
+{
+	struct rte_mbuf *m[64];
+	unsigned int n = 0, k;
+	uint16_t q;
+
+	for (q = 0; q < e->nb_q; q++) {
+		while ((k = rte_ring_dequeue_burst(e->tx[q], (void **)m, 64, NULL)) != 0) {
+			rte_ring_enqueue_burst(e->rx[q], (void **)m, k, NULL);
+			n += k;
+		}
+	}
+	return n;
+}
+
+uint32_t
+t_receivers(const struct t_env *e, const struct t_frame *f, unsigned int n, uint32_t id,
+	    unsigned int *copies)
+{
+	uint32_t mask = 0;
+	unsigned int i, c = 0;
+	int p;
+
+	for (i = 0; i < n; i++) {
+		if (f[i].id != id)
+			continue;
+		c++;
+		for (p = 0; p < e->nb_ports; p++)
+			if (e->ports[p] == f[i].port)
+				mask |= 1u << p;
+		if (f[i].port == UINT16_MAX)
+			mask |= 1u << 31;
+	}
+	if (copies != NULL)
+		*copies = c;
+	return mask;
+}
+
+bool
+t_on_wire(const struct t_frame *f, unsigned int n, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].id == id)
+			return true;
+	return false;
+}
+
+uint64_t
+t_xstat(uint16_t port, const char *name)
+{
+	uint64_t id, value;
+
+	if (rte_eth_xstats_get_id_by_name(port, name, &id) != 0)
+		return UINT64_MAX;
+	if (rte_eth_xstats_get_by_id(port, &id, &value, 1) != 1)
+		return UINT64_MAX;
+	return value;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+#ifndef MACVTAP_TEST_HARNESS_H
+#define MACVTAP_TEST_HARNESS_H
+
+/*
+ * A small test harness: a lower port built from rings (frames injected into
+ * its RX rings, the wire read from its TX rings), macvtap ports on it, frame
+ * builders, and the checks every test ends with (mempools full, no leak).
+ * Output: one line per test, "PASS: name", "FAIL: name: why" or
+ * "SKIP: name: why", which test/run-all.sh counts.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#define T_MAX_PORTS 16
+#define T_MAX_FRAMES 4096
+#define T_MAX_LOWER_Q 2
+
+extern struct rte_mempool *t_pool;
+extern struct t_env *t_current; /* the environment a failed test leaves behind */
+extern char t_fail_reason[512];
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		snprintf(t_fail_reason, sizeof(t_fail_reason), __VA_ARGS__); \
+		fprintf(stderr, "  check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+		return -1; \
+	} \
+} while (0)
+
+#define CHECK_EQ(a, b, what) do { \
+	long long _a = (long long)(a), _b = (long long)(b); \
+	CHECK(_a == _b, "%s: got %lld, want %lld", what, _a, _b); \
+} while (0)
+
+#define TRY(expr) do { if ((expr) != 0) return -1; } while (0)
+
+#define T_SKIP 1
+
+/* A frame as a test sees it. */
+struct t_frame {
+	uint32_t id;
+	uint16_t port;           /* the port it was received on (mbuf->port) */
+	uint16_t queue;
+	struct rte_ether_addr dst, src;
+};
+
+struct t_env {
+	char lower_name[32];
+	uint16_t lower;
+	uint16_t nb_q;
+	struct rte_ring *rx[T_MAX_LOWER_Q];  /* into the lower: "from the wire" */
+	struct rte_ring *tx[T_MAX_LOWER_Q];  /* out of the lower: "the wire" */
+	int nb_ports;
+	uint16_t ports[T_MAX_PORTS];
+	char port_names[T_MAX_PORTS][32];
+};
+
+/* The lower, from rings. */
+int t_env_init(struct t_env *e, uint16_t nb_q);
+/* A macvtap port "net_macvtap_tN" with extra devargs, configured and started. */
+int t_add_port(struct t_env *e, const char *devargs, uint16_t nb_rxq, uint16_t nb_rxd,
+	       int *index);
+/* Probe only; returns the probe's result. */
+int t_probe(struct t_env *e, const char *devargs, int *index);
+int t_port_setup(uint16_t port, uint16_t nb_rxq, uint16_t nb_rxd);
+/* Stop and close every port, remove the lower, free everything. */
+int t_env_fini(struct t_env *e);
+
+struct rte_ether_addr t_mac(const char *s);
+struct rte_mbuf *t_make(const char *dst, const char *src, uint16_t ether_type, uint32_t id);
+struct rte_mbuf *t_make_len(const char *dst, const char *src, uint16_t ether_type, uint32_t id,
+			    uint16_t len);
+uint32_t t_frame_id(const struct rte_mbuf *m);
+/* Inject frames as if received by the lower on queue q. */
+int t_inject(struct t_env *e, uint16_t q, struct rte_mbuf **m, unsigned int n);
+int t_inject1(struct t_env *e, const char *dst, const char *src, uint32_t id);
+/* Poll every port's every RX queue until nothing more comes; record, free. */
+unsigned int t_collect(struct t_env *e, struct t_frame *out, unsigned int max);
+/* Read and free what went to the wire. */
+unsigned int t_wire(struct t_env *e, struct t_frame *out, unsigned int max);
+/* Move what went to the wire back into the lower's RX (a hairpinning switch). */
+unsigned int t_reflect(struct t_env *e);
+/* Which ports (bit per port index) got frame id; count of copies in *copies. */
+uint32_t t_receivers(const struct t_env *e, const struct t_frame *f, unsigned int n, uint32_t id,
+		     unsigned int *copies);
+bool t_on_wire(const struct t_frame *f, unsigned int n, uint32_t id);
+uint64_t t_xstat(uint16_t port, const char *name);
+
+#endif
