@@ -655,7 +655,7 @@ macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_add
 {
 	int ret;
 
-	if (port->dead)
+	if (port->dead || !port->resolved)
 		return -ENODEV;
 	ret = rte_eth_dev_default_mac_addr_set(port->lower_port_id,
 					       (struct rte_ether_addr *)(uintptr_t)mac);
