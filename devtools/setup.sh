@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages="dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc libc6-dev
-	binutils python3 iproute2 tcpdump dpkg-dev xz-utils patch"
+	binutils python3 iproute2 iputils-ping tcpdump dpkg-dev xz-utils patch"
 missing=""
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

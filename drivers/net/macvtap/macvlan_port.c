@@ -317,7 +317,8 @@ macvlan_port_configure(struct macvlan_port *port)
 	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
 		conf.intr_conf.lsc = 1;
 	/* The lower may be running for someone before us: take it over. */
-	rte_eth_dev_stop(lower);
+	if (rte_eth_devices[lower].data->dev_started)
+		rte_eth_dev_stop(lower);
 	ret = rte_eth_dev_configure(lower, port->nb_rxq, port->nb_txq, &conf);
 	if (ret != 0) {
 		MACVTAP_LOG(ERR, "iface=%s: configuring the lower failed: %s",

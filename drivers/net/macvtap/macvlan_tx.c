@@ -157,6 +157,11 @@ macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	lq = txq->queue_id % port->nb_txq;
 	rte_spinlock_lock(&port->txq[lq].lock);
+	/* The removal path sets dead, then takes every queue lock once: check again under it. */
+	if (unlikely(__atomic_load_n(&port->dead, __ATOMIC_ACQUIRE))) {
+		rte_spinlock_unlock(&port->txq[lq].lock);
+		return 0;
+	}
 	if (dev->mode != RTE_PMD_MACVTAP_MODE_BRIDGE && !dev->spoofchk) {
 		sent = rte_eth_tx_burst(port->lower_port_id, lq, pkts, nb_pkts);
 		rte_spinlock_unlock(&port->txq[lq].lock);
