@@ -42,6 +42,7 @@ eal="--no-huge -m 512 --no-pci -l 0-1 -d $plugin"
 run_suite functional "$top/build/test/test_macvtap" $eal --file-prefix=mvt_func_$$ \
 	--vdev net_macvtap_early,iface=net_ring_late --vdev net_ring_late
 run_suite testpmd "$top/test/testpmd_forward.sh"
+run_suite kernel_oracle "$top/test/kernel_oracle.sh"
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")
