@@ -59,6 +59,7 @@ struct tap_queue {
 	struct rte_mempool *mp;      /* reported by rxq_info; frames come from the lower's pool */
 	uint16_t queue_id;
 	uint16_t nb_desc;
+	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */
 	/* Written by producers with one relaxed atomic add per burst. */
 	uint64_t rx_packets __rte_cache_aligned;
 	uint64_t rx_bytes;

@@ -42,6 +42,7 @@ tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 	q->dev = dev;
 	q->mp = mp;
 	q->queue_id = queue_id;
+	q->next_lower_queue = queue_id;
 	q->nb_desc = nb_desc;
 	*out = q;
 	return 0;
@@ -94,9 +95,12 @@ tap_queue_deliver(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb, cons
 }
 
 /*
- * The port's rx burst: first make sure the lower queues this queue stands for
- * are polled (queue q polls lower queues q, q + n, q + 2n... for n queues, so
- * every lower queue is polled whatever the queue counts), then drain the ring.
+ * The port's rx burst. Queue q of a port with n queues stands for the lower's
+ * queues q, q + n, q + 2n... so that every lower queue is polled whatever the
+ * queue counts. Each call polls one of them, in turn, and only when the ring
+ * cannot fill the caller's burst: what is polled never outruns what is read,
+ * and a consumer that falls behind leaves the polling to the others (its
+ * backlog is what its ring holds, as with the kernel's tap_queue).
  */
 uint16_t
 macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
@@ -107,7 +111,11 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint16_t nb_rxq = dev->nb_rx_queues;
 	uint16_t lq;
 
-	for (lq = q->queue_id; lq < port->nb_rxq; lq += nb_rxq)
+	if (rte_ring_count(q->ring) < nb_pkts && q->queue_id < port->nb_rxq) {
+		lq = q->next_lower_queue;
 		macvlan_port_poll(port, lq);
+		lq += nb_rxq;
+		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
+	}
 	return rte_ring_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
 }
