@@ -43,6 +43,9 @@ run_suite functional "$top/build/test/test_macvtap" $eal --file-prefix=mvt_func_
 	--vdev net_macvtap_early,iface=net_ring_late --vdev net_ring_late
 run_suite testpmd "$top/test/testpmd_forward.sh"
 run_suite kernel_oracle "$top/test/kernel_oracle.sh"
+run_suite runtime "$top/test/testpmd_runtime.sh"
+run_suite proc_info "$top/test/proc_info.sh"
+run_suite install "$top/test/install.sh"
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")
