@@ -706,7 +706,7 @@ for want in "net_macvtap: net_macvtap0: port $P0, mac $MAC1, mode vepa, iface=ne
 done
 unexpected=$(grep -vE -e '^net_macvtap: net_macvtap[0-3]: port [0-9]+, mac ' \
 	-e '^net_macvtap: iface=net_pcap0: lower port [0-9]+ started with ' \
-	-e '^net_macvtap: iface=net_pcap0: [0-9]+ mbufs still out, mempool ' <<<"$drv_lines" |
+	-e '^net_macvtap: iface=net_pcap0: [0-9]+ mbufs of mvt_lower_[0-9]+ still held by the lower; freed once they are back$' <<<"$drv_lines" |
 	grep -vxF -f <(printf '%s\n' "${expected_errors[@]}") | grep -v '^$')
 if [ "${#missing[@]}" -ne 0 ]; then
 	fail "driver-log" "missing driver lines: $(printf '%s|' "${missing[@]}")"
@@ -720,11 +720,11 @@ fi
 # keeps it if mbufs are still out. net_pcap with infinite_rx holds a copy of
 # each capture frame until the lower is closed, which the driver does not do:
 # exactly that many may be out; more would be the driver's leak.
-out_line=$(grep -E '^net_macvtap: iface=net_pcap0: [0-9]+ mbufs still out' "$log" | head -n 1)
+out_line=$(grep -E '^net_macvtap: iface=net_pcap0: [0-9]+ mbufs of mvt_lower_[0-9]+ still held by the lower' "$log" | head -n 1)
 if [ -z "$out_line" ]; then
 	pass "lower-pool-at-exit"
 else
-	n_out=$(sed -E 's/.*: ([0-9]+) mbufs still out.*/\1/' <<<"$out_line")
+	n_out=$(sed -E 's/.*: ([0-9]+) mbufs of mvt_lower_.*/\1/' <<<"$out_line")
 	if [ "$n_out" = "$PASS_LEN" ]; then
 		pass "lower-pool-at-exit"
 		note "lower-pool-at-exit: '$out_line': the $PASS_LEN capture frames net_pcap's infinite_rx keeps until the lower is closed"

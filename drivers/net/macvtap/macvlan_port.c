@@ -213,6 +213,80 @@ macvlan_port_add_dev(struct macvlan_port *port, struct macvtap_dev *dev)
 
 static void macvlan_lsc_alarm(void *arg);
 
+/*
+ * A lower may hold mbufs of our pool after we stop it (net_pcap keeps its
+ * infinite_rx frames until it is closed). Such a pool is kept as an orphan:
+ * freed by an alarm once every mbuf is back, or adopted again by the next
+ * context on a lower with the same port id (the pool is named after it).
+ */
+#define POOL_RETRY_US (500 * 1000)
+static struct rte_mempool *orphan_pools[RTE_MAX_ETHPORTS];
+
+static void
+macvlan_pool_reaper(void *arg __rte_unused)
+{
+	bool pending = false;
+	unsigned int i;
+
+	if (pthread_mutex_trylock(&macvlan_lock) != 0) {
+		rte_eal_alarm_set(POOL_RETRY_US, macvlan_pool_reaper, NULL);
+		return;
+	}
+	for (i = 0; i < RTE_DIM(orphan_pools); i++) {
+		if (orphan_pools[i] == NULL)
+			continue;
+		if (rte_mempool_full(orphan_pools[i])) {
+			rte_mempool_free(orphan_pools[i]);
+			orphan_pools[i] = NULL;
+		} else {
+			pending = true;
+		}
+	}
+	pthread_mutex_unlock(&macvlan_lock);
+	if (pending)
+		rte_eal_alarm_set(POOL_RETRY_US, macvlan_pool_reaper, NULL);
+}
+
+static void
+macvlan_pool_put(struct rte_mempool *mp, const char *lower_name)
+{
+	unsigned int i;
+
+	if (rte_mempool_full(mp)) {
+		rte_mempool_free(mp);
+		return;
+	}
+	for (i = 0; i < RTE_DIM(orphan_pools); i++) {
+		if (orphan_pools[i] == NULL) {
+			orphan_pools[i] = mp;
+			MACVTAP_LOG(INFO, "iface=%s: %u mbufs of %s still held by the lower; "
+				    "freed once they are back", lower_name,
+				    rte_mempool_in_use_count(mp), mp->name);
+			rte_eal_alarm_set(POOL_RETRY_US, macvlan_pool_reaper, NULL);
+			return;
+		}
+	}
+	MACVTAP_LOG(WARNING, "iface=%s: %u mbufs still out, mempool %s left behind",
+		    lower_name, rte_mempool_in_use_count(mp), mp->name);
+}
+
+/* Our own pool for this name, left behind by an earlier context. */
+static struct rte_mempool *
+macvlan_pool_adopt(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(orphan_pools); i++) {
+		if (orphan_pools[i] != NULL && strcmp(orphan_pools[i]->name, name) == 0) {
+			struct rte_mempool *mp = orphan_pools[i];
+
+			orphan_pools[i] = NULL;
+			return mp;
+		}
+	}
+	return NULL;
+}
+
 /* Give the lower back when its last macvtap port leaves. */
 static void
 macvlan_port_release(struct macvlan_port *port)
@@ -238,13 +312,7 @@ macvlan_port_release(struct macvlan_port *port)
 	rte_free(port->table);
 	port->table = NULL;
 	if (port->mp != NULL) {
-		/* The lower's RX rings may still hold our mbufs if its stop did not free them. */
-		if (port->dead || rte_mempool_full(port->mp))
-			rte_mempool_free(port->mp);
-		else
-			MACVTAP_LOG(WARNING, "iface=%s: %u mbufs still out, mempool %s kept",
-				    port->lower_name, rte_mempool_in_use_count(port->mp),
-				    port->mp->name);
+		macvlan_pool_put(port->mp, port->lower_name);
 		port->mp = NULL;
 	}
 	macvlan_port_free(port);
@@ -335,8 +403,10 @@ macvlan_port_configure(struct macvlan_port *port)
 		nb_mbufs = port->nb_rxq * nb_rxd + LOWER_POOL_SPARE +
 			   lcores * LOWER_POOL_CACHE * 2;
 		snprintf(name, sizeof(name), "mvt_lower_%u", lower);
-		port->mp = rte_pktmbuf_pool_create(name, nb_mbufs, LOWER_POOL_CACHE, 0,
-						   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+		port->mp = macvlan_pool_adopt(name);
+		if (port->mp == NULL)
+			port->mp = rte_pktmbuf_pool_create(name, nb_mbufs, LOWER_POOL_CACHE, 0,
+							   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 		if (port->mp == NULL) {
 			MACVTAP_LOG(ERR, "iface=%s: cannot create mempool %s: %s",
 				    port->lower_name, name, rte_strerror(rte_errno));

@@ -35,7 +35,7 @@ extern int macvtap_logtype;
 #define MACVTAP_MAX_QUEUES 256        /* the kernel's MAX_TAP_QUEUES */
 #define MACVTAP_DEFAULT_RING_SIZE 500 /* the kernel's tx_queue_len, TUN_READQ_SIZE */
 #define MACVTAP_MAX_DESC 8192
-#define MACVTAP_MAX_MAC_ADDRS 16
+#define MACVTAP_MAX_MAC_ADDRS 64
 #define MACVTAP_MAX_MC_ADDRS 128
 #define MACVTAP_MAX_SOURCES 32
 #define MACVTAP_BURST 32
