@@ -67,7 +67,10 @@ struct result {
 	unsigned int ports;
 	double base[MAX_ROUNDS], mvt[MAX_ROUNDS], delivered[MAX_ROUNDS];
 	double base_mpps, mvt_mpps, delivered_mpps, ratio;
-	uint64_t dropped;        /* counted drops during the macvtap rounds */
+	uint64_t dropped;        /* counted drops during the macvtap rounds: */
+	uint64_t ring_full;      /* a port's ring was full (imissed) */
+	uint64_t no_port;        /* no port for the destination */
+	uint64_t copy_failed;    /* no mbuf for a broadcast copy */
 	bool mbufs_ok;
 };
 
@@ -76,6 +79,7 @@ static unsigned int opt_rounds = 5;
 static double opt_seconds = 1.0;
 static const char *opt_csv, *opt_json, *opt_plot, *opt_dir = ".";
 static bool opt_quick;
+static const char *opt_only;
 static char pcap_dir[512];
 
 /* A worker's job for one window. */
@@ -416,7 +420,7 @@ bench_rx(struct result *r)
 	char path[600], args[1400];
 	unsigned int round, l;
 	unsigned int in_use_before;
-	uint16_t q;
+	uint16_t q, nb_lower_q;
 	int ret;
 
 	memset(&s, 0, sizeof(s));
@@ -443,6 +447,16 @@ bench_rx(struct result *r)
 	if (ret != 0)
 		goto out;
 	mp = rte_pmd_macvtap_get_lower_mempool(s.ports[0]);
+	/* The driver gave the lower one queue per lcore, up to what it has. */
+	{
+		struct rte_eth_dev_info info;
+
+		if (rte_eth_dev_info_get(s.lower, &info) != 0) {
+			ret = -ENODEV;
+			goto out;
+		}
+		nb_lower_q = RTE_MIN(info.nb_rx_queues, (uint16_t)LOWER_QUEUES);
+	}
 	ports_drain(&s, c->lcores);
 	in_use_before = rte_mempool_in_use_count(mp);
 	r->mbufs_ok = true;
@@ -455,8 +469,8 @@ bench_rx(struct result *r)
 		j->nb_ports = s.nb_ports;
 		memcpy(j->ports, s.ports, sizeof(s.ports));
 		j->queue = l;
-		/* Lower queues by lcore: one lcore reads both, two read one each. */
-		for (q = l; q < LOWER_QUEUES; q += c->lcores)
+		/* Lower queues by lcore: one lcore reads all, two read half each. */
+		for (q = l; q < nb_lower_q; q += c->lcores)
 			j->lower_queues[j->nb_lower_queues++] = q;
 	}
 	for (round = 0; round < opt_rounds; round++) {
@@ -473,8 +487,10 @@ bench_rx(struct result *r)
 		r->mvt[round] = input / 1e6;
 		rte_pmd_macvtap_get_lower_stats(s.ports[0], &ls1);
 		ports_start(&s, false);
-		r->dropped += ports_drain(&s, c->lcores) + (ls1.rx_no_port - ls0.rx_no_port) +
-			      (ls1.rx_copy_failed - ls0.rx_copy_failed);
+		r->ring_full += ports_drain(&s, c->lcores);
+		r->no_port += ls1.rx_no_port - ls0.rx_no_port;
+		r->copy_failed += ls1.rx_copy_failed - ls0.rx_copy_failed;
+		r->dropped = r->ring_full + r->no_port + r->copy_failed;
 		if (rte_mempool_in_use_count(mp) != in_use_before) {
 			fprintf(stderr, "round %u: %d mbufs not back in %s\n", round,
 				(int)rte_mempool_in_use_count(mp) - (int)in_use_before, mp->name);
@@ -563,7 +579,8 @@ bench_tx(struct result *r)
 		r->mvt[round] = run_window(jobs, 1, 0, NULL) / 1e6;
 		r->delivered[round] = r->mvt[round];
 		drain_wire(s.ring_tx);
-		r->dropped += ports_drain(&s, 1);
+		r->ring_full += ports_drain(&s, 1);
+		r->dropped = r->ring_full;
 		if (rte_mempool_in_use_count(pool) != in_use_before) {
 			/* The receiving port's ring is drained by ports_drain only when stopped. */
 			ports_start(&s, false);
@@ -652,14 +669,17 @@ write_outputs(const struct result *res, unsigned int n, long footprint)
 
 	if (opt_csv != NULL && (f = fopen(opt_csv, "w")) != NULL) {
 		fprintf(f, "kind,dests,ports,bcast_pct,lcores,base_mpps,macvtap_mpps,"
-			"delivered_mpps,ratio,ns_per_pkt_per_lcore,dropped,mbufs_ok\n");
+			"delivered_mpps,ratio,ns_per_pkt_per_lcore,dropped,ring_full,no_port,"
+			"copy_failed,mbufs_ok\n");
 		for (i = 0; i < n; i++)
-			fprintf(f, "%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.4f,%.2f,%" PRIu64 ",%d\n",
+			fprintf(f, "%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.4f,%.2f,%" PRIu64 ",%" PRIu64
+				",%" PRIu64 ",%" PRIu64 ",%d\n",
 				kind_name[res[i].cfg.kind], res[i].cfg.dests, res[i].ports,
 				res[i].cfg.bcast_pct, res[i].cfg.lcores, res[i].base_mpps,
 				res[i].mvt_mpps, res[i].delivered_mpps, res[i].ratio,
 				res[i].mvt_mpps > 0 ? 1e3 / res[i].mvt_mpps * res[i].cfg.lcores : 0,
-				res[i].dropped, res[i].mbufs_ok);
+				res[i].dropped, res[i].ring_full, res[i].no_port,
+				res[i].copy_failed, res[i].mbufs_ok);
 		fclose(f);
 	}
 	if (opt_json != NULL && (f = fopen(opt_json, "w")) != NULL) {
@@ -672,10 +692,12 @@ write_outputs(const struct result *res, unsigned int n, long footprint)
 			fprintf(f, "    {\"kind\": \"%s\", \"dests\": %u, \"ports\": %u, "
 				"\"bcast_pct\": %u, \"lcores\": %u, \"base_mpps\": %.3f, "
 				"\"macvtap_mpps\": %.3f, \"delivered_mpps\": %.3f, \"ratio\": %.4f, "
-				"\"dropped\": %" PRIu64 ", \"mbufs_ok\": %s, \"rounds\": [",
+				"\"dropped\": %" PRIu64 ", \"ring_full\": %" PRIu64 ", \"no_port\": %"
+				PRIu64 ", \"copy_failed\": %" PRIu64 ", \"mbufs_ok\": %s, \"rounds\": [",
 				kind_name[r->cfg.kind], r->cfg.dests, r->ports, r->cfg.bcast_pct,
 				r->cfg.lcores, r->base_mpps, r->mvt_mpps, r->delivered_mpps, r->ratio,
-				r->dropped, r->mbufs_ok ? "true" : "false");
+				r->dropped, r->ring_full, r->no_port, r->copy_failed,
+				r->mbufs_ok ? "true" : "false");
 			for (k = 0; k < opt_rounds; k++)
 				fprintf(f, "%s[%.3f, %.3f]", k ? ", " : "", r->base[k], r->mvt[k]);
 			fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
@@ -717,6 +739,8 @@ usage(const char *prog)
 	       "  --rounds N      alternating baseline/macvtap rounds (default 5, median)\n"
 	       "  --seconds S     length of each window (default 1.0)\n"
 	       "  --quick         a short, small configuration (for the test suite)\n"
+	       "  --only K:D:B:L  one configuration: kind (rx, tx-wire, tx-bridge), destinations,\n"
+	       "                  broadcast percent, lcores; e.g. --only rx:8:10:1\n"
 	       "  --csv F, --json F, --plot F.png   outputs\n"
 	       "  --dir D         where input captures go (default .)\n", prog);
 }
@@ -733,6 +757,7 @@ main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "csv", required_argument, NULL, 'c' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "plot", required_argument, NULL, 'p' },
@@ -753,6 +778,7 @@ main(int argc, char **argv)
 		case 'r': opt_rounds = RTE_MIN((unsigned int)atoi(optarg), (unsigned int)MAX_ROUNDS); break;
 		case 's': opt_seconds = atof(optarg); break;
 		case 'q': opt_quick = true; break;
+		case 'o': opt_only = optarg; break;
 		case 'c': opt_csv = optarg; break;
 		case 'j': opt_json = optarg; break;
 		case 'p': opt_plot = optarg; break;
@@ -770,7 +796,24 @@ main(int argc, char **argv)
 		return 2;
 	}
 	lcores = rte_lcore_count();
-	if (opt_quick) {
+	if (opt_only != NULL) {
+		char kind[16];
+		struct config *c = &res[n++].cfg;
+
+		if (sscanf(opt_only, "%15[a-z-]:%u:%u:%u", kind, &c->dests, &c->bcast_pct,
+			   &c->lcores) != 4 || c->dests == 0 || c->dests > MAX_DESTS ||
+		    c->bcast_pct > 100 || c->lcores == 0) {
+			fprintf(stderr, "--only: want kind:dests:bcast_pct:lcores, e.g. rx:8:10:1\n");
+			return 2;
+		}
+		for (i = 0; i < RTE_DIM(kind_name) && strcmp(kind, kind_name[i]) != 0; i++)
+			;
+		if (i == RTE_DIM(kind_name)) {
+			fprintf(stderr, "--only: kind is rx, tx-wire or tx-bridge\n");
+			return 2;
+		}
+		c->kind = i;
+	} else if (opt_quick) {
 		opt_rounds = RTE_MIN(opt_rounds, 3u);
 		opt_seconds = RTE_MIN(opt_seconds, 0.05);
 		res[n++].cfg = (struct config){ RX, 1, 0, 1 };

@@ -968,8 +968,9 @@ test_two_lcores(void)
 	if (lcore >= RTE_MAX_LCORE)
 		return T_SKIP;
 	TRY(t_env_init(&e, 2));
-	TRY(t_add_port(&e, "mac=02:00:00:00:02:01", 1, 512, &a));
-	TRY(t_add_port(&e, "mac=02:00:00:00:02:02", 2, 512, &b));
+	/* Rings that hold a whole side of the 2000-frame burst injected at once. */
+	TRY(t_add_port(&e, "mac=02:00:00:00:02:01", 1, 1024, &a));
+	TRY(t_add_port(&e, "mac=02:00:00:00:02:02", 2, 1024, &b));
 	memset(&wa, 0, sizeof(wa));
 	memset(&wb, 0, sizeof(wb));
 	wa.port = e.ports[a], wa.nb_q = 1, wa.mac = t_mac("02:00:00:00:02:01");

@@ -116,6 +116,7 @@ macvlan_port_get(const char *lower_name, struct macvlan_port **out)
 	for (i = 0; i < MACVLAN_MAX_LOWER_QUEUES; i++) {
 		rte_spinlock_init(&port->rxq[i].lock);
 		rte_spinlock_init(&port->txq[i].lock);
+		port->rxq[i].budget = MACVLAN_POLL_BURST;
 	}
 	macvlan_ports[free_slot] = port;
 	*out = port;
@@ -633,6 +634,18 @@ macvlan_port_rebuild(struct macvlan_port *port)
 			ep->dev = d;
 			ep->rxq = (struct tap_queue **)data->rx_queues;
 			ep->nb_rxq = data->nb_rx_queues;
+			ep->rxq_mask = rte_is_power_of_2(ep->nb_rxq) ? ep->nb_rxq - 1 : 0;
+			/*
+			 * One lower queue, one poller at a time (its lock). Bridge
+			 * senders deliver to bridge ports, and to source ports
+			 * through the copies their local unicast gets: those two
+			 * modes can have a second producer.
+			 */
+			ep->single_producer = port->nb_rxq == 1 &&
+					      d->mode != RTE_PMD_MACVTAP_MODE_BRIDGE &&
+					      d->mode != RTE_PMD_MACVTAP_MODE_SOURCE;
+			for (j = 0; j < MACVLAN_MAX_LOWER_QUEUES && ep->nb_rxq != 0; j++)
+				ep->lower_q_map[j] = j % ep->nb_rxq;
 			ep->port_id = d->port_id;
 			ep->mode = d->mode;
 			ep->all_multicast = d->promisc || d->allmulti;

@@ -6,83 +6,179 @@
  * Receive: lower rx burst -> classify by destination (and source) MAC ->
  * per destination queue, one ring enqueue per burst. The kernel's
  * macvlan_handle_frame, macvlan_forward_source and macvlan_broadcast.
+ *
+ * A burst of up to MACVLAN_POLL_BURST frames is classified into an ordered
+ * batch of (frame, destination queue, class) entries, broadcast copies
+ * included; the batch is then grouped by destination with a stable counting
+ * sort, so that each queue gets its frames in arrival order with one ring
+ * enqueue, however many destinations the burst spreads over.
  */
+
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
 #include "macvtap.h"
 
-#define RX_BATCH_TARGETS 32
+#define RX_BATCH_ENTRIES (2 * MACVLAN_POLL_BURST) /* frames and broadcast copies */
+#define RX_BATCH_TARGETS 64                        /* destination queues per flush */
+#define RX_PREFETCH 4
 #define ETHER_TYPE_PAUSE 0x8808
 
-/* Frames gathered for each destination queue during one burst. */
-struct rx_target {
-	struct tap_queue *q;
-	uint16_t nb;
-	uint8_t cls[MACVTAP_BURST];
-	struct rte_mbuf *pkts[MACVTAP_BURST];
-};
-
+/* One burst's frames on their way to the ports' queues. */
 struct rx_batch {
+	struct macvlan_port *port;
+	const struct macvlan_table *t;
+	struct rte_pmd_macvtap_lower_stats *stats;
+	uint16_t queue_hint;         /* the lower queue: tap_get_queue's fallback */
+	uint16_t slot;               /* this producer's counter slot in each tap_queue */
+	uint16_t nb;
 	uint16_t nb_targets;
-	struct rx_target t[RX_BATCH_TARGETS];
+	uint16_t budget;             /* what the next poll may take, from the rings' room */
+	int16_t tid_of_ep[MACVLAN_MAX_DEVS]; /* last target of each endpoint */
+	struct tap_queue *tq[RX_BATCH_TARGETS];
+	bool sp[RX_BATCH_TARGETS];   /* single-producer enqueue is safe */
+	uint16_t count[RX_BATCH_TARGETS];
+	uint64_t bytes[RX_BATCH_TARGETS];
+	uint32_t by_class[RX_BATCH_TARGETS][3];
+	uint8_t tid[RX_BATCH_ENTRIES];
+	uint8_t cls[RX_BATCH_ENTRIES];
+	struct rte_mbuf *pkts[RX_BATCH_ENTRIES];
 };
 
 static void
-rx_target_flush(struct rx_target *t)
+rx_batch_reset(struct rx_batch *b)
 {
-	if (t->nb != 0)
-		tap_queue_deliver(t->q, t->pkts, t->nb, t->cls);
-	t->nb = 0;
+	b->nb = 0;
+	b->nb_targets = 0;
+	memset(b->tid_of_ep, -1, sizeof(b->tid_of_ep));
 }
 
+/*
+ * How much the next poll may take, seen from one ring after a delivery: all
+ * of MACVLAN_POLL_BURST while the ring is under a quarter full, the minimum
+ * burst once it is half full, in between in proportion. Rings then stay well
+ * below capacity whatever share of the traffic each has, and a poll never
+ * outruns the readers for long.
+ */
+static inline uint16_t
+poll_budget(unsigned int capacity, unsigned int room)
+{
+	unsigned int used = capacity - room;
+
+	if (used * 4 <= capacity)
+		return MACVLAN_POLL_BURST;
+	if (used * 2 >= capacity)
+		return MACVTAP_BURST;
+	return MACVLAN_POLL_BURST - (used * 4 - capacity) *
+	       (MACVLAN_POLL_BURST - MACVTAP_BURST) / capacity;
+}
+
+/*
+ * Deliver the batch: a stable counting sort by destination, then one enqueue
+ * per destination; the fullest ring sets the next poll's budget.
+ */
 static void
 rx_batch_flush(struct rx_batch *b)
 {
-	uint16_t i;
+	struct rte_mbuf *sorted[RX_BATCH_ENTRIES];
+	uint8_t sorted_cls[RX_BATCH_ENTRIES];
+	uint16_t start[RX_BATCH_TARGETS];
+	unsigned int room, i, k, pos;
+	uint16_t budget;
 
-	for (i = 0; i < b->nb_targets; i++)
-		rx_target_flush(&b->t[i]);
-	b->nb_targets = 0;
+	if (b->nb == 0)
+		return;
+	/* Big bursts pay off when they spread over many queues, not for one. */
+	budget = RTE_MIN((unsigned int)MACVLAN_POLL_BURST, 2u * MACVTAP_BURST * b->nb_targets);
+	if (budget < b->budget)
+		b->budget = budget;
+	if (b->nb_targets == 1) {
+		/* Nothing to sort. */
+		room = tap_queue_deliver(b->tq[0], b->slot, b->sp[0], b->pkts, b->nb, b->cls,
+					 b->bytes[0], b->by_class[0]);
+		budget = poll_budget(b->tq[0]->nb_desc, room);
+		if (budget < b->budget)
+			b->budget = budget;
+		rx_batch_reset(b);
+		return;
+	}
+	for (k = 0, pos = 0; k < b->nb_targets; k++) {
+		start[k] = pos;
+		pos += b->count[k];
+	}
+	for (i = 0; i < b->nb; i++) {
+		pos = start[b->tid[i]]++;
+		sorted[pos] = b->pkts[i];
+		sorted_cls[pos] = b->cls[i];
+	}
+	for (k = 0, pos = 0; k < b->nb_targets; k++) {
+		room = tap_queue_deliver(b->tq[k], b->slot, b->sp[k], &sorted[pos], b->count[k],
+					 &sorted_cls[pos], b->bytes[k], b->by_class[k]);
+		budget = poll_budget(b->tq[k]->nb_desc, room);
+		if (budget < b->budget)
+			b->budget = budget;
+		pos += b->count[k];
+	}
+	rx_batch_reset(b);
 }
 
-static void
-rx_batch_add(struct rx_batch *b, struct tap_queue *q, struct rte_mbuf *m, uint8_t cls)
+/* The batch's index for queue q of endpoint e; flushes first if all are taken. */
+static uint16_t
+rx_batch_target(struct rx_batch *b, int32_t e, struct tap_queue *q)
 {
-	struct rx_target *t = NULL;
-	uint16_t i;
+	uint16_t id;
 
-	for (i = b->nb_targets; i-- > 0;) {
-		if (b->t[i].q == q) {
-			t = &b->t[i];
-			break;
-		}
-	}
-	if (t == NULL) {
-		if (b->nb_targets == RX_BATCH_TARGETS)
+	for (id = 0; id < b->nb_targets && b->tq[id] != q; id++)
+		;
+	if (id == b->nb_targets) {
+		if (unlikely(id == RX_BATCH_TARGETS)) {
 			rx_batch_flush(b);
-		t = &b->t[b->nb_targets++];
-		t->q = q;
-		t->nb = 0;
-	} else if (t->nb == MACVTAP_BURST) {
-		rx_target_flush(t);
+			id = 0;
+		}
+		b->tq[id] = q;
+		b->sp[id] = b->t->endpoints[e].single_producer;
+		b->count[id] = 0;
+		b->bytes[id] = 0;
+		b->by_class[id][0] = b->by_class[id][1] = b->by_class[id][2] = 0;
+		b->nb_targets++;
 	}
-	t->cls[t->nb] = cls;
-	t->pkts[t->nb++] = m;
+	b->tid_of_ep[e] = id;
+	return id;
 }
 
-/* Hand a frame to an endpoint's queue; the frame now belongs to the batch. */
-static inline void
-deliver(struct rx_batch *b, const struct macvlan_endpoint *ep, struct rte_mbuf *m,
-	uint16_t queue_hint, uint8_t cls)
+/* Hand frame m to endpoint e; the frame now belongs to the batch. */
+static __rte_always_inline void
+deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
 {
-	struct tap_queue *q = ep->rxq[tap_get_queue(m, queue_hint, ep->nb_rxq)];
+	const struct macvlan_endpoint *ep = &b->t->endpoints[e];
+	struct tap_queue *q;
+	int16_t id;
 
+	if (unlikely(ep->nb_rxq == 0)) {
+		/* A port with no RX queue, as a tap with no reader: dropped, counted. */
+		b->stats->rx_no_port++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (unlikely(b->nb == RX_BATCH_ENTRIES))
+		rx_batch_flush(b);
+	q = tap_get_queue(ep, m, b->queue_hint);
+	id = b->tid_of_ep[e];
+	if (unlikely(id < 0 || b->tq[id] != q))
+		id = rx_batch_target(b, e, q);
 	m->port = ep->port_id;
-	rx_batch_add(b, q, m, cls);
+	b->pkts[b->nb] = m;
+	b->tid[b->nb] = id;
+	b->cls[b->nb] = cls;
+	b->nb++;
+	b->count[id]++;
+	b->bytes[id] += m->pkt_len;
+	b->by_class[id][cls]++;
 }
 
 static inline bool
@@ -98,16 +194,44 @@ endpoint_accepts_group(const struct macvlan_endpoint *ep, uint64_t dst, bool bca
 	return false;
 }
 
-/* A private copy of m for one more recipient (consumers rewrite frames). */
-static inline struct rte_mbuf *
-copy_frame(struct macvlan_port *port, struct rte_mbuf *m,
-	   struct rte_pmd_macvtap_lower_stats *stats)
+/*
+ * n private copies of m for n more recipients (consumers rewrite frames). One
+ * bulk allocation and a plain copy for the common single-segment frame;
+ * rte_pktmbuf_copy otherwise. Returns how many copies were made.
+ */
+static unsigned int
+copy_frames(struct rx_batch *b, struct rte_mbuf *m, struct rte_mbuf **copies, unsigned int n)
 {
-	struct rte_mbuf *c = rte_pktmbuf_copy(m, port->mp, 0, UINT32_MAX);
+	struct rte_mempool *mp = b->port->mp;
+	unsigned int i, made = 0;
 
-	if (unlikely(c == NULL))
-		stats->rx_copy_failed++;
-	return c;
+	if (n == 0)
+		return 0;
+	if (m->nb_segs == 1 && m->data_len <= rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM &&
+	    rte_pktmbuf_alloc_bulk(mp, copies, n) == 0) {
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *c = copies[i];
+
+			rte_memcpy(rte_pktmbuf_mtod(c, void *), rte_pktmbuf_mtod(m, void *),
+				   m->data_len);
+			c->data_len = m->data_len;
+			c->pkt_len = m->pkt_len;
+			c->ol_flags = m->ol_flags & ~RTE_MBUF_F_EXTERNAL & ~RTE_MBUF_F_INDIRECT;
+			c->packet_type = m->packet_type;
+			c->hash = m->hash;
+			c->vlan_tci = m->vlan_tci;
+			c->vlan_tci_outer = m->vlan_tci_outer;
+		}
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, mp, 0, UINT32_MAX);
+
+		if (c != NULL)
+			copies[made++] = c;
+	}
+	b->stats->rx_copy_failed += n - made;
+	return made;
 }
 
 /*
@@ -116,28 +240,28 @@ copy_frame(struct macvlan_port *port, struct rte_mbuf *m,
  * nodst, even a down one, the original stops here. Returns true if consumed.
  */
 static bool
-forward_source(struct macvlan_port *port, const struct macvlan_table *t, struct rx_batch *b,
-	       struct rte_mbuf *m, uint64_t src, uint16_t queue_hint, uint8_t cls,
-	       struct rte_pmd_macvtap_lower_stats *stats)
+forward_source(struct rx_batch *b, struct rte_mbuf *m, uint64_t src, uint8_t cls)
 {
+	const struct macvlan_table *t = b->t;
+	struct rte_mbuf *copies[MACVLAN_MAX_DEVS];
+	int32_t eps[MACVLAN_MAX_DEVS];
+	unsigned int n = 0, made, i;
 	bool nodst = false;
-	uint32_t i;
 
 	for (i = 0; i < t->nb_sources; i++) {
 		const struct macvlan_source *s = &t->sources[i];
-		struct rte_mbuf *c;
 
 		if (s->mac != src)
 			continue;
 		nodst |= s->nodst;
-		if (s->ep < 0)
-			continue;
-		c = copy_frame(port, m, stats);
-		if (c != NULL)
-			deliver(b, &t->endpoints[s->ep], c, queue_hint, cls);
+		if (s->ep >= 0 && n < RTE_DIM(eps))
+			eps[n++] = s->ep;
 	}
+	made = copy_frames(b, m, copies, n);
+	for (i = 0; i < made; i++)
+		deliver(b, eps[i], copies[i], cls);
 	if (nodst) {
-		stats->rx_nodst_dropped++;
+		b->stats->rx_nodst_dropped++;
 		rte_pktmbuf_free(m);
 	}
 	return nodst;
@@ -164,143 +288,162 @@ fanout_mask(int32_t origin_mode)
  * gets the original.
  */
 static void
-handle_group(struct macvlan_port *port, const struct macvlan_table *t, struct rx_batch *b,
-	     struct rte_mbuf *m, uint64_t dst, uint64_t src, uint16_t ether_type,
-	     uint16_t queue_hint, struct rte_pmd_macvtap_lower_stats *stats)
+handle_group(struct rx_batch *b, struct rte_mbuf *m, uint64_t dst, uint64_t src,
+	     uint16_t ether_type)
 {
-	bool bcast = dst == 0xffffffffffffULL;
+	const struct macvlan_table *t = b->t;
+	struct rte_mbuf *copies[MACVLAN_MAX_DEVS];
+	int32_t eps[MACVLAN_MAX_DEVS];
+	bool bcast = dst == MACVTAP_KEY_BROADCAST;
 	uint8_t cls = bcast ? MACVTAP_BROADCAST : MACVTAP_MULTICAST;
 	int32_t origin = macvlan_table_lookup(t, src);
-	int32_t origin_mode = 0, last = -1;
+	int32_t origin_mode = 0;
+	unsigned int n = 0, made, i;
 	uint8_t mask;
-	uint32_t i;
 
 	if (origin >= 0) {
 		origin_mode = t->endpoints[origin].mode;
 		/* Reflected from a private/passthru/source port: back to it alone. */
 		if (origin_mode & (RTE_PMD_MACVTAP_MODE_PRIVATE | RTE_PMD_MACVTAP_MODE_PASSTHRU |
 				   RTE_PMD_MACVTAP_MODE_SOURCE)) {
-			deliver(b, &t->endpoints[origin], m, queue_hint, cls);
+			deliver(b, origin, m, cls);
 			return;
 		}
 	}
 	if (ether_type == ETHER_TYPE_PAUSE) {
-		stats->rx_pause++;
+		b->stats->rx_pause++;
 		rte_pktmbuf_free(m);
 		return;
 	}
 	mask = fanout_mask(origin_mode);
 	for (i = 0; i < t->nb_endpoints; i++) {
 		const struct macvlan_endpoint *ep = &t->endpoints[i];
-		struct rte_mbuf *c;
 
-		if ((int32_t)i == origin || !(ep->mode & mask) ||
-		    !endpoint_accepts_group(ep, dst, bcast))
-			continue;
-		if (last >= 0) {
-			c = copy_frame(port, m, stats);
-			if (c != NULL)
-				deliver(b, &t->endpoints[last], c, queue_hint, cls);
-		}
-		last = i;
+		if ((int32_t)i != origin && (ep->mode & mask) &&
+		    endpoint_accepts_group(ep, dst, bcast))
+			eps[n++] = i;
 	}
-	if (last >= 0) {
-		deliver(b, &t->endpoints[last], m, queue_hint, cls);
-	} else {
-		stats->rx_no_listener++;
+	if (n == 0) {
+		b->stats->rx_no_listener++;
 		rte_pktmbuf_free(m);
+		return;
 	}
+	/* Copies for all but the last recipient, who gets the original. */
+	made = copy_frames(b, m, copies, n - 1);
+	for (i = 0; i < made; i++)
+		deliver(b, eps[i], copies[i], cls);
+	deliver(b, eps[n - 1], m, cls);
 }
 
 /*
  * Classify and deliver a burst of frames that the lower received (or that a
  * bridge port sent to a bridge port: the kernel injects those into the lower's
  * receive path too). Called with a lower queue lock held, t read under it.
+ * Returns how many frames the next poll of this queue should take.
  */
-void
+uint16_t
 macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
-		      uint16_t queue_hint, struct rte_mbuf **pkts, uint16_t nb,
+		      uint16_t queue_hint, unsigned int slot, struct rte_mbuf **pkts, uint16_t nb,
 		      struct rte_pmd_macvtap_lower_stats *stats)
 {
-	struct rx_batch batch;
-	uint16_t i;
+	struct rx_batch b;
+	struct rte_mbuf *drop[MACVLAN_POLL_BURST];
+	uint16_t nb_drop = 0, nb_no_port = 0, i;
 
-	batch.nb_targets = 0;
+	b.port = port;
+	b.t = t;
+	b.stats = stats;
+	b.queue_hint = queue_hint;
+	b.slot = slot;
+	b.budget = MACVLAN_POLL_BURST;
+	rx_batch_reset(&b);
 	stats->rx_packets += nb;
-	for (i = 0; i < nb && i < 4; i++)
+	for (i = 0; i < nb && i < RX_PREFETCH; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr copy;
 		const struct rte_ether_hdr *eh;
 		uint64_t dst, src;
-		int32_t target;
+		int32_t e;
 
-		if (i + 4 < nb)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		eh = rte_pktmbuf_read(m, 0, sizeof(*eh), &copy);
-		if (unlikely(eh == NULL || t == NULL)) {
-			/* Runt frame, or no port is up. */
-			if (eh == NULL)
-				stats->rx_runt++;
-			else
-				stats->rx_no_port++;
-			rte_pktmbuf_free(m);
+		if (i + RX_PREFETCH < nb)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + RX_PREFETCH], void *));
+		eh = likely(m->data_len >= RTE_ETHER_HDR_LEN) ?
+		     rte_pktmbuf_mtod(m, const struct rte_ether_hdr *) :
+		     rte_pktmbuf_read(m, 0, sizeof(copy), &copy);
+		if (unlikely(eh == NULL)) {
+			stats->rx_runt++;
+			drop[nb_drop++] = m;
 			continue;
 		}
-		dst = macvtap_mac_key(&eh->dst_addr);
-		src = macvtap_mac_key(&eh->src_addr);
-		if (t->nb_sources != 0 &&
-		    forward_source(port, t, &batch, m, src, queue_hint,
-				   rte_is_multicast_ether_addr(&eh->dst_addr) ?
-				   (dst == 0xffffffffffffULL ? MACVTAP_BROADCAST : MACVTAP_MULTICAST) :
-				   MACVTAP_UNICAST, stats))
+		if (unlikely(t == NULL)) {
+			/* No port is up. */
+			nb_no_port++;
+			drop[nb_drop++] = m;
 			continue;
-		if (rte_is_multicast_ether_addr(&eh->dst_addr)) {
-			handle_group(port, t, &batch, m, dst, src,
-				     rte_be_to_cpu_16(eh->ether_type), queue_hint, stats);
+		}
+		macvtap_hdr_keys(eh, &dst, &src);
+		if (unlikely(t->nb_sources != 0) &&
+		    forward_source(&b, m, src, !rte_is_multicast_ether_addr(&eh->dst_addr) ?
+				   MACVTAP_UNICAST : dst == MACVTAP_KEY_BROADCAST ?
+				   MACVTAP_BROADCAST : MACVTAP_MULTICAST))
+			continue;
+		if (unlikely(rte_is_multicast_ether_addr(&eh->dst_addr))) {
+			handle_group(&b, m, dst, src, rte_be_to_cpu_16(eh->ether_type));
 			continue;
 		}
 		if (t->has_passthru) {
-			target = t->passthru;
-			if (target == MACVLAN_PASSTHRU_DOWN) {
+			e = t->passthru;
+			if (unlikely(e == MACVLAN_PASSTHRU_DOWN)) {
 				stats->rx_passthru_down++;
-				rte_pktmbuf_free(m);
+				drop[nb_drop++] = m;
 				continue;
 			}
 		} else {
-			target = macvlan_table_lookup(t, dst);
+			e = macvlan_table_lookup(t, dst);
 		}
-		if (target < 0 || t->endpoints[target].mode == RTE_PMD_MACVTAP_MODE_SOURCE) {
+		if (unlikely(e < 0 || t->endpoints[e].mode == RTE_PMD_MACVTAP_MODE_SOURCE)) {
 			/* The kernel passes these to the lower's own stack; we have none. */
-			stats->rx_no_port++;
-			rte_pktmbuf_free(m);
+			nb_no_port++;
+			drop[nb_drop++] = m;
 			continue;
 		}
-		deliver(&batch, &t->endpoints[target], m, queue_hint, MACVTAP_UNICAST);
+		deliver(&b, e, m, MACVTAP_UNICAST);
 	}
-	rx_batch_flush(&batch);
+	rx_batch_flush(&b);
+	stats->rx_no_port += nb_no_port;
+	if (nb_drop != 0)
+		rte_pktmbuf_free_bulk(drop, nb_drop);
+	return b.budget;
 }
 
 /*
- * Poll one lower RX queue if nobody else is: whoever gets the lock drains it
- * for every port; the others just read their own rings.
+ * Poll one lower RX queue if nobody else is: whoever gets the lock drains a
+ * burst of it for every port; the others just read their rings. The burst is
+ * what the last poll of this queue found the rings could take, at most limit.
  */
 void
-macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue)
+macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limit)
 {
 	struct macvlan_lower_rxq *lq = &port->rxq[lower_queue];
-	struct rte_mbuf *pkts[MACVTAP_BURST];
+	struct rte_mbuf *pkts[MACVLAN_POLL_BURST];
 	const struct macvlan_table *t;
-	uint16_t nb;
+	uint16_t nb = 0, got, budget;
 
 	if (!rte_spinlock_trylock(&lq->lock))
 		return;
 	if (likely(!__atomic_load_n(&port->dead, __ATOMIC_ACQUIRE))) {
-		nb = rte_eth_rx_burst(port->lower_port_id, lower_queue, pkts, MACVTAP_BURST);
+		budget = RTE_MIN(limit, lq->budget);
+		do {
+			got = rte_eth_rx_burst(port->lower_port_id, lower_queue, pkts + nb,
+					       RTE_MIN((uint16_t)MACVTAP_BURST, budget - nb));
+			nb += got;
+		} while (got == MACVTAP_BURST && nb < budget);
 		if (nb != 0) {
 			t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
-			macvlan_handle_frames(port, t, lower_queue, pkts, nb, &lq->stats);
+			lq->budget = macvlan_handle_frames(port, t, lower_queue, lower_queue,
+							   pkts, nb, &lq->stats);
 		}
 	}
 	rte_spinlock_unlock(&lq->lock);

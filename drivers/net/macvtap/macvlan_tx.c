@@ -49,7 +49,7 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 		   const struct macvlan_endpoint *self, struct rte_mbuf *m, uint64_t dst,
 		   uint16_t lq, struct macvtap_txq *txq)
 {
-	bool bcast = dst == 0xffffffffffffULL;
+	bool bcast = dst == MACVTAP_KEY_BROADCAST;
 	uint8_t cls = bcast ? MACVTAP_BROADCAST : MACVTAP_MULTICAST;
 	uint32_t i, j;
 
@@ -70,7 +70,15 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 			continue;
 		}
 		c->port = ep->port_id;
-		tap_queue_deliver(ep->rxq[tap_get_queue(c, lq, ep->nb_rxq)], &c, 1, &cls);
+		if (ep->nb_rxq != 0) {
+			uint32_t by_class[3] = { 0, 0, 0 };
+
+			by_class[cls] = 1;
+			tap_queue_deliver(tap_get_queue(ep, c, lq), TAP_QUEUE_TX_SLOT(lq), false,
+					  &c, 1, &cls, c->pkt_len, by_class);
+		} else {
+			rte_pktmbuf_free(c);
+		}
 		txq->tx_local++;
 	}
 }
@@ -98,8 +106,7 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		dst = macvtap_mac_key(&eh->dst_addr);
-		src = macvtap_mac_key(&eh->src_addr);
+		macvtap_hdr_keys(eh, &dst, &src);
 		if (dev->spoofchk && (self == NULL || !source_is_own(self, src))) {
 			txq->tx_spoof_dropped++;
 			rte_pktmbuf_free(m);
@@ -124,7 +131,8 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 	}
 	if (nb_local != 0)
 		/* Bridge unicast re-enters the lower's receive path, as in the kernel. */
-		macvlan_handle_frames(port, t, lq, local, nb_local, &port->local_stats[lq]);
+		macvlan_handle_frames(port, t, lq, TAP_QUEUE_TX_SLOT(lq), local, nb_local,
+				      &port->local_stats[lq]);
 	sent = nb_wire == 0 ? 0 : rte_eth_tx_burst(port->lower_port_id, lq, wire, nb_wire);
 	if (unlikely(sent < nb_wire)) {
 		for (i = sent; i < nb_wire; i++)

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -39,6 +40,7 @@ extern int macvtap_logtype;
 #define MACVTAP_MAX_MC_ADDRS 128
 #define MACVTAP_MAX_SOURCES 32
 #define MACVTAP_BURST 32
+#define MACVLAN_POLL_BURST 256     /* frames one poll of a lower queue may take */
 #define MACVLAN_MAX_LOWER_QUEUES 16
 #define MACVLAN_MAX_DEVS RTE_MAX_ETHPORTS
 
@@ -52,6 +54,18 @@ enum macvtap_class {
 	MACVTAP_BROADCAST,
 };
 
+/* What one producer delivered into one queue. */
+struct tap_queue_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t by_class[3];        /* enum macvtap_class */
+	uint64_t ring_full;          /* dropped: the ring was full (imissed) */
+} __rte_cache_aligned;
+
+/* Producer slots: lower RX queue q is slot q; bridge TX on lower TX queue q is slot 16 + q. */
+#define TAP_QUEUE_PRODUCERS (2 * MACVLAN_MAX_LOWER_QUEUES)
+#define TAP_QUEUE_TX_SLOT(q) (MACVLAN_MAX_LOWER_QUEUES + (q))
+
 /* One RX queue of a macvtap port (the kernel's tap_queue). */
 struct tap_queue {
 	struct rte_ring *ring;       /* MP enqueue (lower queues, bridge TX), SC dequeue */
@@ -60,11 +74,12 @@ struct tap_queue {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */
-	/* Written by producers with one relaxed atomic add per burst. */
-	uint64_t rx_packets __rte_cache_aligned;
-	uint64_t rx_bytes;
-	uint64_t rx_class[3];        /* enum macvtap_class */
-	uint64_t rx_ring_full;       /* dropped: the ring was full (imissed) */
+	/*
+	 * Counters by producer, as the kernel's per-CPU stats: each lower RX
+	 * queue's poller, and each lower TX queue's bridge senders, hold a lock
+	 * while they deliver, so each slot has one writer at a time: plain adds.
+	 */
+	struct tap_queue_stats stats[TAP_QUEUE_PRODUCERS];
 } __rte_cache_aligned;
 
 /* One TX queue of a macvtap port. Counters have one writer: the tx burst. */
@@ -117,6 +132,9 @@ struct macvlan_endpoint {
 	struct macvtap_dev *dev;
 	struct tap_queue **rxq;      /* the port's rx_queues array */
 	uint16_t nb_rxq;
+	uint16_t rxq_mask;           /* nb_rxq - 1 when a power of two, else 0 */
+	bool single_producer;        /* only one lower queue's poller can fill its rings */
+	uint8_t lower_q_map[MACVLAN_MAX_LOWER_QUEUES]; /* lower queue -> queue, no division */
 	uint16_t port_id;
 	uint8_t mode;
 	bool all_multicast;          /* promiscuous or allmulticast: every group passes */
@@ -125,6 +143,21 @@ struct macvlan_endpoint {
 	uint64_t macs[MACVTAP_MAX_MAC_ADDRS];   /* for spoofchk */
 	uint64_t mc[MACVTAP_MAX_MC_ADDRS];
 };
+
+/*
+ * The queue of an endpoint that a frame goes to (the kernel's tap_get_queue):
+ * by the flow hash if the lower computed one, else by the lower's queue.
+ */
+static inline struct tap_queue *
+tap_get_queue(const struct macvlan_endpoint *ep, const struct rte_mbuf *m, uint16_t lower_queue)
+{
+	if (ep->nb_rxq == 1)
+		return ep->rxq[0];
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+		return ep->rxq[ep->rxq_mask != 0 ? m->hash.rss & ep->rxq_mask :
+			       m->hash.rss % ep->nb_rxq];
+	return ep->rxq[ep->lower_q_map[lower_queue]];
+}
 
 /* A source-mode entry: frames from this source MAC go to that endpoint. */
 struct macvlan_source {
@@ -158,6 +191,7 @@ struct macvlan_table {
 /* Per lower RX queue: the poll lock and the counters of frames no port took. */
 struct macvlan_lower_rxq {
 	rte_spinlock_t lock;
+	uint16_t budget;             /* frames the next poll may take (set by the last one) */
 	struct rte_pmd_macvtap_lower_stats stats;
 } __rte_cache_aligned;
 
@@ -198,12 +232,37 @@ struct macvlan_port {
 /* The one control lock: every control operation on every lower (the kernel's RTNL). */
 extern pthread_mutex_t macvlan_lock;
 
+#define MACVTAP_KEY_BROADCAST 0xffffffffffffULL
+
+/* A MAC as a 48-bit key: its six bytes in memory order (one load, no shuffling). */
 static inline uint64_t
 macvtap_mac_key(const struct rte_ether_addr *a)
 {
-	return (uint64_t)a->addr_bytes[0] << 40 | (uint64_t)a->addr_bytes[1] << 32 |
-	       (uint64_t)a->addr_bytes[2] << 24 | (uint64_t)a->addr_bytes[3] << 16 |
-	       (uint64_t)a->addr_bytes[4] << 8 | a->addr_bytes[5];
+	uint64_t k = 0;
+
+	memcpy(&k, a->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return k;
+}
+
+/*
+ * Destination and source keys of a frame header, from two 8-byte loads that
+ * stay inside its 14 bytes; on a big-endian host the mask falls on the other
+ * end, so build them the portable way there.
+ */
+static inline void
+macvtap_hdr_keys(const struct rte_ether_hdr *eh, uint64_t *dst, uint64_t *src)
+{
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t lo, hi;
+
+	memcpy(&lo, eh, sizeof(lo));
+	memcpy(&hi, (const uint8_t *)eh + 4, sizeof(hi));
+	*dst = lo & 0xffffffffffffULL;
+	*src = hi >> 16;
+#else
+	*dst = macvtap_mac_key(&eh->dst_addr);
+	*src = macvtap_mac_key(&eh->src_addr);
+#endif
 }
 
 static inline uint32_t
@@ -248,10 +307,10 @@ void macvlan_port_lower_stats(const struct macvlan_port *port,
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);
 
 /* macvlan_rx.c: lower RX, classify, deliver. */
-void macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue);
-void macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
-			   uint16_t queue_hint, struct rte_mbuf **pkts, uint16_t nb,
-			   struct rte_pmd_macvtap_lower_stats *stats);
+void macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t budget);
+uint16_t macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
+			       uint16_t queue_hint, unsigned int slot, struct rte_mbuf **pkts,
+			       uint16_t nb, struct rte_pmd_macvtap_lower_stats *stats);
 
 /* macvlan_tx.c */
 uint16_t macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
@@ -261,17 +320,11 @@ uint16_t macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 int tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 		     unsigned int socket_id, struct rte_mempool *mp, struct tap_queue **out);
 void tap_queue_free(struct tap_queue *q);
-void tap_queue_deliver(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb,
-		       const uint8_t *cls);
-static inline uint16_t
-tap_get_queue(const struct rte_mbuf *m, uint16_t lower_queue, uint16_t nb_rxq)
-{
-	/* The kernel's tap_get_queue: the flow hash if the lower computed one. */
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
-		return m->hash.rss % nb_rxq;
-	return lower_queue % nb_rxq;
-}
-
+unsigned int tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
+			       struct rte_mbuf **pkts, uint16_t nb, const uint8_t *cls,
+			       uint64_t bytes, const uint32_t *by_class);
+void tap_queue_stats_sum(const struct tap_queue *q, struct tap_queue_stats *sum);
+void tap_queue_stats_reset(struct tap_queue *q);
 /* macvtap_stats.c */
 int macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats);
 int macvtap_stats_reset(struct rte_eth_dev *eth_dev);

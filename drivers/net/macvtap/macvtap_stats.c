@@ -29,20 +29,18 @@ macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 
 	for (i = 0; i < data->nb_rx_queues; i++) {
 		const struct tap_queue *q = data->rx_queues[i];
-		uint64_t pkts, bytes, full;
+		struct tap_queue_stats sum;
 
 		if (q == NULL)
 			continue;
-		pkts = load(&q->rx_packets);
-		bytes = load(&q->rx_bytes);
-		full = load(&q->rx_ring_full);
-		stats->ipackets += pkts;
-		stats->ibytes += bytes;
-		stats->imissed += full;
+		tap_queue_stats_sum(q, &sum);
+		stats->ipackets += sum.packets;
+		stats->ibytes += sum.bytes;
+		stats->imissed += sum.ring_full;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_ipackets[i] = pkts;
-			stats->q_ibytes[i] = bytes;
-			stats->q_errors[i] = full;
+			stats->q_ipackets[i] = sum.packets;
+			stats->q_ibytes[i] = sum.bytes;
+			stats->q_errors[i] = sum.ring_full;
 		}
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
@@ -83,12 +81,7 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 
 		if (q == NULL)
 			continue;
-		zero(&q->rx_packets);
-		zero(&q->rx_bytes);
-		zero(&q->rx_ring_full);
-		zero(&q->rx_class[0]);
-		zero(&q->rx_class[1]);
-		zero(&q->rx_class[2]);
+		tap_queue_stats_reset(q);
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
 		struct macvtap_txq *q = data->tx_queues[i];
@@ -116,12 +109,13 @@ struct xstat_def {
 };
 
 static const struct xstat_def xstat_defs[] = {
-	{ "rx_unicast_packets", XS_RXQ, offsetof(struct tap_queue, rx_class[MACVTAP_UNICAST]) },
+	{ "rx_unicast_packets", XS_RXQ,
+	  offsetof(struct tap_queue_stats, by_class[MACVTAP_UNICAST]) },
 	{ "rx_multicast_packets", XS_RXQ,
-	  offsetof(struct tap_queue, rx_class[MACVTAP_MULTICAST]) },
+	  offsetof(struct tap_queue_stats, by_class[MACVTAP_MULTICAST]) },
 	{ "rx_broadcast_packets", XS_RXQ,
-	  offsetof(struct tap_queue, rx_class[MACVTAP_BROADCAST]) },
-	{ "rx_ring_full_dropped", XS_RXQ, offsetof(struct tap_queue, rx_ring_full) },
+	  offsetof(struct tap_queue_stats, by_class[MACVTAP_BROADCAST]) },
+	{ "rx_ring_full_dropped", XS_RXQ, offsetof(struct tap_queue_stats, ring_full) },
 	{ "tx_local_packets", XS_TXQ, offsetof(struct macvtap_txq, tx_local) },
 	{ "tx_spoof_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_spoof_dropped) },
 	{ "tx_lower_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_lower_dropped) },
@@ -177,9 +171,14 @@ macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats, un
 
 		switch (d->source) {
 		case XS_RXQ:
-			for (q = 0; q < data->nb_rx_queues; q++)
-				if (data->rx_queues[q] != NULL)
-					v += load(RTE_PTR_ADD(data->rx_queues[q], d->offset));
+			for (q = 0; q < data->nb_rx_queues; q++) {
+				struct tap_queue_stats sum;
+
+				if (data->rx_queues[q] == NULL)
+					continue;
+				tap_queue_stats_sum(data->rx_queues[q], &sum);
+				v += *(uint64_t *)RTE_PTR_ADD(&sum, d->offset);
+			}
 			break;
 		case XS_TXQ:
 			for (q = 0; q < data->nb_tx_queues; q++)

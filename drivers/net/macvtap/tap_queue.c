@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -66,32 +67,59 @@ tap_queue_free(struct tap_queue *q)
 /*
  * One producer's burst into a queue (the kernel's tap_handle_frame, minus the
  * segmentation it does for readers without offloads). Frames that do not fit
- * are freed and counted. Several producers may run at once: one relaxed atomic
- * add per counter per burst.
+ * are freed and counted. The producer holds the lock of its slot, so its
+ * counters take plain adds; the ring takes a single-producer enqueue when no
+ * other producer can exist. Returns the room left in the ring.
  */
-void
-tap_queue_deliver(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb, const uint8_t *cls)
+unsigned int
+tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
+		  struct rte_mbuf **pkts, uint16_t nb, const uint8_t *cls, uint64_t bytes,
+		  const uint32_t *by_class)
 {
-	uint64_t bytes = 0, by_class[3] = { 0, 0, 0 };
-	unsigned int done, i;
+	struct tap_queue_stats *st = &q->stats[slot];
+	unsigned int done, room, i;
 
-	done = rte_ring_enqueue_burst(q->ring, (void **)pkts, nb, NULL);
-	for (i = 0; i < done; i++) {
-		/* The mbufs now belong to the consumer; only their lengths were hot here. */
-		bytes += pkts[i]->pkt_len;
-		by_class[cls[i]]++;
-	}
-	if (unlikely(done < nb)) {
-		rte_pktmbuf_free_bulk(&pkts[done], nb - done);
-		__atomic_fetch_add(&q->rx_ring_full, nb - done, __ATOMIC_RELAXED);
-	}
-	if (done == 0)
-		return;
-	__atomic_fetch_add(&q->rx_packets, done, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&q->rx_bytes, bytes, __ATOMIC_RELAXED);
+	done = single_producer ?
+	       rte_ring_sp_enqueue_burst(q->ring, (void **)pkts, nb, &room) :
+	       rte_ring_mp_enqueue_burst(q->ring, (void **)pkts, nb, &room);
+	st->packets += done;
+	st->bytes += bytes;
 	for (i = 0; i < 3; i++)
-		if (by_class[i] != 0)
-			__atomic_fetch_add(&q->rx_class[i], by_class[i], __ATOMIC_RELAXED);
+		st->by_class[i] += by_class[i];
+	if (unlikely(done < nb)) {
+		/* Only the tail that did not fit is walked again, to correct the counts. */
+		for (i = done; i < nb; i++) {
+			st->bytes -= pkts[i]->pkt_len;
+			st->by_class[cls[i]]--;
+		}
+		st->ring_full += nb - done;
+		rte_pktmbuf_free_bulk(&pkts[done], nb - done);
+	}
+	return room;
+}
+
+void
+tap_queue_stats_sum(const struct tap_queue *q, struct tap_queue_stats *sum)
+{
+	unsigned int s, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (s = 0; s < TAP_QUEUE_PRODUCERS; s++) {
+		const struct tap_queue_stats *st = &q->stats[s];
+
+		sum->packets += __atomic_load_n(&st->packets, __ATOMIC_RELAXED);
+		sum->bytes += __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
+		sum->ring_full += __atomic_load_n(&st->ring_full, __ATOMIC_RELAXED);
+		for (i = 0; i < 3; i++)
+			sum->by_class[i] += __atomic_load_n(&st->by_class[i], __ATOMIC_RELAXED);
+	}
+}
+
+/* Under traffic a reset may lose an increment racing with it, as in other PMDs. */
+void
+tap_queue_stats_reset(struct tap_queue *q)
+{
+	memset(q->stats, 0, sizeof(q->stats));
 }
 
 /*
@@ -112,8 +140,11 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	uint16_t lq;
 
 	if (rte_ring_count(q->ring) < nb_pkts && q->queue_id < port->nb_rxq) {
+		/* As much as this ring can take: the others are served alike. */
+		unsigned int room = rte_ring_free_count(q->ring);
+
 		lq = q->next_lower_queue;
-		macvlan_port_poll(port, lq);
+		macvlan_port_poll(port, lq, RTE_MAX(room, (unsigned int)nb_pkts));
 		lq += nb_rxq;
 		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
 	}
