@@ -24,36 +24,38 @@
 
 #include "macvtap.h"
 
-#define RX_BATCH_ENTRIES (2 * MACVLAN_POLL_BURST) /* frames and broadcast copies */
-#define RX_BATCH_TARGETS 64                        /* destination queues per flush */
+#define RX_TARGET_FRAMES 64      /* frames gathered per destination before it is delivered */
+#define RX_BATCH_TARGETS 32      /* destination queues per batch */
 #define RX_PREFETCH 4
 #define ETHER_TYPE_PAUSE 0x8808
 
-/* One burst's frames on their way to the ports' queues. */
+/* Frames on their way to one destination queue. */
+struct rx_target {
+	struct tap_queue *q;
+	bool sp;                     /* single-producer enqueue is safe */
+	uint16_t nb;
+	uint32_t by_class[3];        /* multicast and broadcast; unicast at delivery */
+	uint64_t bytes;
+	struct rte_mbuf *pkts[RX_TARGET_FRAMES];
+};
+
+/* One burst's frames on their way to the ports' queues, by destination. */
 struct rx_batch {
 	struct macvlan_port *port;
-	const struct macvlan_table *t;
+	const struct macvlan_table *t_table;
 	struct rte_pmd_macvtap_lower_stats *stats;
 	uint16_t queue_hint;         /* the lower queue: tap_get_queue's fallback */
 	uint16_t slot;               /* this producer's counter slot in each tap_queue */
-	uint16_t nb;
+	struct macvlan_reader *reader; /* the polling queue's caller, or NULL */
 	uint16_t nb_targets;
 	uint16_t budget;             /* what the next poll may take, from the rings' room */
-	int16_t tid_of_ep[MACVLAN_MAX_DEVS]; /* last target of each endpoint */
-	struct tap_queue *tq[RX_BATCH_TARGETS];
-	bool sp[RX_BATCH_TARGETS];   /* single-producer enqueue is safe */
-	uint16_t count[RX_BATCH_TARGETS];
-	uint64_t bytes[RX_BATCH_TARGETS];
-	uint32_t by_class[RX_BATCH_TARGETS][3];
-	uint8_t tid[RX_BATCH_ENTRIES];
-	uint8_t cls[RX_BATCH_ENTRIES];
-	struct rte_mbuf *pkts[RX_BATCH_ENTRIES];
+	int8_t tid_of_ep[MACVLAN_MAX_DEVS]; /* last target of each endpoint, -1 if none */
+	struct rx_target t[RX_BATCH_TARGETS];
 };
 
 static void
 rx_batch_reset(struct rx_batch *b)
 {
-	b->nb = 0;
 	b->nb_targets = 0;
 	memset(b->tid_of_ep, -1, sizeof(b->tid_of_ep));
 }
@@ -79,85 +81,115 @@ poll_budget(unsigned int capacity, unsigned int room)
 }
 
 /*
- * Deliver the batch: a stable counting sort by destination, then one enqueue
- * per destination; the fullest ring sets the next poll's budget.
+ * One destination's frames: straight into the polling reader's array when
+ * they are its own (no ring round trip), the rest into the ring. Lowers the
+ * budget of the next poll to what this ring allows.
  */
+static void
+rx_target_deliver(struct rx_batch *b, struct rx_target *tg)
+{
+	struct macvlan_reader *r = b->reader;
+	struct tap_queue *q = tg->q;
+	uint16_t n = tg->nb, direct = 0, budget;
+	uint32_t *by_class = tg->by_class, head_class[3];
+	unsigned int room, i;
+	uint64_t bytes;
+
+	by_class[MACVTAP_UNICAST] = n - by_class[MACVTAP_MULTICAST] - by_class[MACVTAP_BROADCAST];
+	if (r != NULL && r->q == q && r->room != 0) {
+		direct = RTE_MIN(n, r->room);
+		memcpy(&r->pkts[r->nb], tg->pkts, direct * sizeof(tg->pkts[0]));
+		r->nb += direct;
+		r->room -= direct;
+	}
+	if (direct == n) {
+		tap_queue_count(q, b->slot, n, tg->bytes, by_class);
+		room = q->nb_desc - rte_ring_count(q->ring);
+	} else if (direct == 0) {
+		room = tap_queue_deliver(q, b->slot, tg->sp, tg->pkts, n, tg->bytes, by_class);
+	} else {
+		/* Split the counts between what was handed over and what goes to the ring. */
+		bytes = 0;
+		head_class[0] = head_class[1] = head_class[2] = 0;
+		for (i = 0; i < direct; i++) {
+			bytes += tg->pkts[i]->pkt_len;
+			head_class[macvtap_frame_class(tg->pkts[i])]++;
+		}
+		tap_queue_count(q, b->slot, direct, bytes, head_class);
+		for (i = 0; i < 3; i++)
+			head_class[i] = by_class[i] - head_class[i];
+		room = tap_queue_deliver(q, b->slot, tg->sp, tg->pkts + direct, n - direct,
+					 tg->bytes - bytes, head_class);
+	}
+	budget = poll_budget(q->nb_desc, room);
+	if (budget < b->budget)
+		b->budget = budget;
+	tg->nb = 0;
+	tg->bytes = 0;
+	tg->by_class[0] = tg->by_class[1] = tg->by_class[2] = 0;
+}
+
+/* Deliver every destination's frames; the fullest ring sets the next poll's budget. */
 static void
 rx_batch_flush(struct rx_batch *b)
 {
-	struct rte_mbuf *sorted[RX_BATCH_ENTRIES];
-	uint8_t sorted_cls[RX_BATCH_ENTRIES];
-	uint16_t start[RX_BATCH_TARGETS];
-	unsigned int room, i, k, pos;
-	uint16_t budget;
+	uint16_t k, budget;
 
-	if (b->nb == 0)
-		return;
 	/* Big bursts pay off when they spread over many queues, not for one. */
 	budget = RTE_MIN((unsigned int)MACVLAN_POLL_BURST, 2u * MACVTAP_BURST * b->nb_targets);
-	if (budget < b->budget)
+	if (b->nb_targets != 0 && budget < b->budget)
 		b->budget = budget;
-	if (b->nb_targets == 1) {
-		/* Nothing to sort. */
-		room = tap_queue_deliver(b->tq[0], b->slot, b->sp[0], b->pkts, b->nb, b->cls,
-					 b->bytes[0], b->by_class[0]);
-		budget = poll_budget(b->tq[0]->nb_desc, room);
-		if (budget < b->budget)
-			b->budget = budget;
-		rx_batch_reset(b);
-		return;
-	}
-	for (k = 0, pos = 0; k < b->nb_targets; k++) {
-		start[k] = pos;
-		pos += b->count[k];
-	}
-	for (i = 0; i < b->nb; i++) {
-		pos = start[b->tid[i]]++;
-		sorted[pos] = b->pkts[i];
-		sorted_cls[pos] = b->cls[i];
-	}
-	for (k = 0, pos = 0; k < b->nb_targets; k++) {
-		room = tap_queue_deliver(b->tq[k], b->slot, b->sp[k], &sorted[pos], b->count[k],
-					 &sorted_cls[pos], b->bytes[k], b->by_class[k]);
-		budget = poll_budget(b->tq[k]->nb_desc, room);
-		if (budget < b->budget)
-			b->budget = budget;
-		pos += b->count[k];
-	}
+	for (k = 0; k < b->nb_targets; k++)
+		if (b->t[k].nb != 0)
+			rx_target_deliver(b, &b->t[k]);
 	rx_batch_reset(b);
 }
 
-/* The batch's index for queue q of endpoint e; flushes first if all are taken. */
-static uint16_t
+/* The batch's target for queue q of endpoint e; flushes first if all are taken. */
+static struct rx_target *
 rx_batch_target(struct rx_batch *b, int32_t e, struct tap_queue *q)
 {
+	struct rx_target *tg;
 	uint16_t id;
 
-	for (id = 0; id < b->nb_targets && b->tq[id] != q; id++)
+	for (id = 0; id < b->nb_targets && b->t[id].q != q; id++)
 		;
 	if (id == b->nb_targets) {
 		if (unlikely(id == RX_BATCH_TARGETS)) {
 			rx_batch_flush(b);
 			id = 0;
 		}
-		b->tq[id] = q;
-		b->sp[id] = b->t->endpoints[e].single_producer;
-		b->count[id] = 0;
-		b->bytes[id] = 0;
-		b->by_class[id][0] = b->by_class[id][1] = b->by_class[id][2] = 0;
+		tg = &b->t[id];
+		tg->q = q;
+		tg->sp = b->t_table->endpoints[e].single_producer;
+		tg->nb = 0;
+		tg->bytes = 0;
+		tg->by_class[0] = tg->by_class[1] = tg->by_class[2] = 0;
 		b->nb_targets++;
 	}
 	b->tid_of_ep[e] = id;
-	return id;
+	return &b->t[id];
 }
 
-/* Hand frame m to endpoint e; the frame now belongs to the batch. */
+/* Add frame m to a target: delivered at once when the target is full. */
 static __rte_always_inline void
+target_add(struct rx_batch *b, struct rx_target *tg, struct rte_mbuf *m, uint16_t port_id)
+{
+	m->port = port_id;
+	tg->bytes += m->pkt_len;
+	tg->pkts[tg->nb++] = m;
+	if (unlikely(tg->nb == RX_TARGET_FRAMES))
+		rx_target_deliver(b, tg);
+}
+
+/* Hand frame m to endpoint e (any mode, any queue count). */
+static inline void
 deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
 {
-	const struct macvlan_endpoint *ep = &b->t->endpoints[e];
+	const struct macvlan_endpoint *ep = &b->t_table->endpoints[e];
+	struct rx_target *tg;
 	struct tap_queue *q;
-	int16_t id;
+	int8_t id;
 
 	if (unlikely(ep->nb_rxq == 0)) {
 		/* A port with no RX queue, as a tap with no reader: dropped, counted. */
@@ -165,20 +197,12 @@ deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (unlikely(b->nb == RX_BATCH_ENTRIES))
-		rx_batch_flush(b);
 	q = tap_get_queue(ep, m, b->queue_hint);
 	id = b->tid_of_ep[e];
-	if (unlikely(id < 0 || b->tq[id] != q))
-		id = rx_batch_target(b, e, q);
-	m->port = ep->port_id;
-	b->pkts[b->nb] = m;
-	b->tid[b->nb] = id;
-	b->cls[b->nb] = cls;
-	b->nb++;
-	b->count[id]++;
-	b->bytes[id] += m->pkt_len;
-	b->by_class[id][cls]++;
+	tg = id >= 0 && b->t[id].q == q ? &b->t[id] : rx_batch_target(b, e, q);
+	if (cls != MACVTAP_UNICAST)
+		tg->by_class[cls]++;
+	target_add(b, tg, m, ep->port_id);
 }
 
 static inline bool
@@ -242,7 +266,7 @@ copy_frames(struct rx_batch *b, struct rte_mbuf *m, struct rte_mbuf **copies, un
 static bool
 forward_source(struct rx_batch *b, struct rte_mbuf *m, uint64_t src, uint8_t cls)
 {
-	const struct macvlan_table *t = b->t;
+	const struct macvlan_table *t = b->t_table;
 	struct rte_mbuf *copies[MACVLAN_MAX_DEVS];
 	int32_t eps[MACVLAN_MAX_DEVS];
 	unsigned int n = 0, made, i;
@@ -291,7 +315,7 @@ static void
 handle_group(struct rx_batch *b, struct rte_mbuf *m, uint64_t dst, uint64_t src,
 	     uint16_t ether_type)
 {
-	const struct macvlan_table *t = b->t;
+	const struct macvlan_table *t = b->t_table;
 	struct rte_mbuf *copies[MACVLAN_MAX_DEVS];
 	int32_t eps[MACVLAN_MAX_DEVS];
 	bool bcast = dst == MACVTAP_KEY_BROADCAST;
@@ -341,78 +365,129 @@ handle_group(struct rx_batch *b, struct rte_mbuf *m, uint64_t dst, uint64_t src,
  * receive path too). Called with a lower queue lock held, t read under it.
  * Returns how many frames the next poll of this queue should take.
  */
+/*
+ * One frame by the general rules: runts, source mode, groups, passthru, and
+ * unicast to any port. Returns true if the frame is to be dropped as a frame
+ * no port takes (the caller frees those in bulk).
+ */
+static __rte_noinline bool
+handle_one(struct rx_batch *b, struct rte_mbuf *m)
+{
+	const struct macvlan_table *t = b->t_table;
+	const struct macvlan_hash_slot *hs;
+	struct rte_ether_hdr copy;
+	const struct rte_ether_hdr *eh;
+	uint64_t dst, src;
+
+	eh = likely(m->data_len >= RTE_ETHER_HDR_LEN) ?
+	     rte_pktmbuf_mtod(m, const struct rte_ether_hdr *) :
+	     rte_pktmbuf_read(m, 0, sizeof(copy), &copy);
+	if (unlikely(eh == NULL)) {
+		b->stats->rx_runt++;
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	macvtap_hdr_keys(eh, &dst, &src);
+	if (t->nb_sources != 0 &&
+	    forward_source(b, m, src, !rte_is_multicast_ether_addr(&eh->dst_addr) ?
+			   MACVTAP_UNICAST : dst == MACVTAP_KEY_BROADCAST ?
+			   MACVTAP_BROADCAST : MACVTAP_MULTICAST))
+		return false;
+	if (rte_is_multicast_ether_addr(&eh->dst_addr)) {
+		handle_group(b, m, dst, src, rte_be_to_cpu_16(eh->ether_type));
+		return false;
+	}
+	if (t->has_passthru) {
+		if (t->passthru == MACVLAN_PASSTHRU_DOWN) {
+			b->stats->rx_passthru_down++;
+			rte_pktmbuf_free(m);
+			return false;
+		}
+		deliver(b, t->passthru, m, MACVTAP_UNICAST);
+		return false;
+	}
+	hs = macvlan_table_slot(t->slots, t->hash_mask, dst);
+	if (hs == NULL || hs->uc_ep < 0)
+		return true; /* the kernel passes these to the lower's own stack; we have none */
+	deliver(b, hs->uc_ep, m, MACVTAP_UNICAST);
+	return false;
+}
+
+/*
+ * Classify and deliver a burst of frames that the lower received (or that a
+ * bridge port sent to a bridge port: the kernel injects those into the lower's
+ * receive path too). Called with a lower queue lock held, t read under it.
+ * Returns how many frames the next poll of this queue should take.
+ *
+ * The loop is the common case, kept lean: unicast to a port with one queue,
+ * found at the first probe, no source-mode port and no passthru on the lower.
+ * Anything else takes handle_one.
+ */
 uint16_t
 macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 		      uint16_t queue_hint, unsigned int slot, struct rte_mbuf **pkts, uint16_t nb,
-		      struct rte_pmd_macvtap_lower_stats *stats)
+		      struct rte_pmd_macvtap_lower_stats *stats, struct macvlan_reader *reader)
 {
-	struct rx_batch b;
+	const struct macvlan_hash_slot *slots;
 	struct rte_mbuf *drop[MACVLAN_POLL_BURST];
-	uint16_t nb_drop = 0, nb_no_port = 0, i;
+	uint16_t nb_drop = 0, i;
+	struct rx_batch b;
+	bool lean;
+	uint32_t mask;
 
+	stats->rx_packets += nb;
+	if (unlikely(t == NULL)) {
+		/* No port is up. */
+		stats->rx_no_port += nb;
+		rte_pktmbuf_free_bulk(pkts, nb);
+		return MACVLAN_POLL_BURST;
+	}
 	b.port = port;
-	b.t = t;
+	b.t_table = t;
 	b.stats = stats;
 	b.queue_hint = queue_hint;
 	b.slot = slot;
+	b.reader = reader;
 	b.budget = MACVLAN_POLL_BURST;
 	rx_batch_reset(&b);
-	stats->rx_packets += nb;
+	slots = t->slots;
+	mask = t->hash_mask;
+	/* The lean loop reads keys with one little-endian load. */
+	lean = t->nb_sources == 0 && !t->has_passthru &&
+	       RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN;
 	for (i = 0; i < nb && i < RX_PREFETCH; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct rte_ether_hdr copy;
-		const struct rte_ether_hdr *eh;
-		uint64_t dst, src;
-		int32_t e;
+		const struct macvlan_hash_slot *hs;
+		struct rx_target *tg;
+		uint64_t dst;
+		int8_t id;
 
 		if (i + RX_PREFETCH < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + RX_PREFETCH], void *));
-		eh = likely(m->data_len >= RTE_ETHER_HDR_LEN) ?
-		     rte_pktmbuf_mtod(m, const struct rte_ether_hdr *) :
-		     rte_pktmbuf_read(m, 0, sizeof(copy), &copy);
-		if (unlikely(eh == NULL)) {
-			stats->rx_runt++;
+		if (unlikely(!lean || m->data_len < RTE_ETHER_HDR_LEN))
+			goto general;
+		memcpy(&dst, rte_pktmbuf_mtod(m, const void *), sizeof(dst));
+		dst &= 0xffffffffffffULL;
+		if (unlikely(rte_is_multicast_ether_addr(rte_pktmbuf_mtod(m,
+						const struct rte_ether_addr *))))
+			goto general;
+		hs = &slots[macvlan_hash(dst) & mask];
+		if (unlikely(hs->key != dst || hs->q0 == NULL))
+			goto general;
+		/* A one-queue port's target is its only one: no queue to check. */
+		id = b.tid_of_ep[hs->uc_ep];
+		tg = likely(id >= 0) ? &b.t[id] : rx_batch_target(&b, hs->uc_ep, hs->q0);
+		target_add(&b, tg, m, hs->port_id);
+		continue;
+general:
+		if (handle_one(&b, m)) {
+			stats->rx_no_port++;
 			drop[nb_drop++] = m;
-			continue;
 		}
-		if (unlikely(t == NULL)) {
-			/* No port is up. */
-			nb_no_port++;
-			drop[nb_drop++] = m;
-			continue;
-		}
-		macvtap_hdr_keys(eh, &dst, &src);
-		if (unlikely(t->nb_sources != 0) &&
-		    forward_source(&b, m, src, !rte_is_multicast_ether_addr(&eh->dst_addr) ?
-				   MACVTAP_UNICAST : dst == MACVTAP_KEY_BROADCAST ?
-				   MACVTAP_BROADCAST : MACVTAP_MULTICAST))
-			continue;
-		if (unlikely(rte_is_multicast_ether_addr(&eh->dst_addr))) {
-			handle_group(&b, m, dst, src, rte_be_to_cpu_16(eh->ether_type));
-			continue;
-		}
-		if (t->has_passthru) {
-			e = t->passthru;
-			if (unlikely(e == MACVLAN_PASSTHRU_DOWN)) {
-				stats->rx_passthru_down++;
-				drop[nb_drop++] = m;
-				continue;
-			}
-		} else {
-			e = macvlan_table_lookup(t, dst);
-		}
-		if (unlikely(e < 0 || t->endpoints[e].mode == RTE_PMD_MACVTAP_MODE_SOURCE)) {
-			/* The kernel passes these to the lower's own stack; we have none. */
-			nb_no_port++;
-			drop[nb_drop++] = m;
-			continue;
-		}
-		deliver(&b, e, m, MACVTAP_UNICAST);
 	}
 	rx_batch_flush(&b);
-	stats->rx_no_port += nb_no_port;
 	if (nb_drop != 0)
 		rte_pktmbuf_free_bulk(drop, nb_drop);
 	return b.budget;
@@ -422,9 +497,13 @@ macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
  * Poll one lower RX queue if nobody else is: whoever gets the lock drains a
  * burst of it for every port; the others just read their rings. The burst is
  * what the last poll of this queue found the rings could take, at most limit.
+ * The reader's own frames go straight to it if its ring is empty once the
+ * lock is held: only a holder of this lock queues frames of this lower queue,
+ * so none of them can be older.
  */
 void
-macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limit)
+macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limit,
+		  struct macvlan_reader *reader)
 {
 	struct macvlan_lower_rxq *lq = &port->rxq[lower_queue];
 	struct rte_mbuf *pkts[MACVLAN_POLL_BURST];
@@ -434,6 +513,8 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 	if (!rte_spinlock_trylock(&lq->lock))
 		return;
 	if (likely(!__atomic_load_n(&port->dead, __ATOMIC_ACQUIRE))) {
+		if (reader != NULL && rte_ring_count(reader->q->ring) != 0)
+			reader = NULL;
 		budget = RTE_MIN(limit, lq->budget);
 		do {
 			got = rte_eth_rx_burst(port->lower_port_id, lower_queue, pkts + nb,
@@ -443,7 +524,7 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 		if (nb != 0) {
 			t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
 			lq->budget = macvlan_handle_frames(port, t, lower_queue, lower_queue,
-							   pkts, nb, &lq->stats);
+							   pkts, nb, &lq->stats, reader);
 		}
 	}
 	rte_spinlock_unlock(&lq->lock);

@@ -75,7 +75,7 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 
 			by_class[cls] = 1;
 			tap_queue_deliver(tap_get_queue(ep, c, lq), TAP_QUEUE_TX_SLOT(lq), false,
-					  &c, 1, &cls, c->pkt_len, by_class);
+					  &c, 1, c->pkt_len, by_class);
 		} else {
 			rte_pktmbuf_free(c);
 		}
@@ -132,7 +132,7 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 	if (nb_local != 0)
 		/* Bridge unicast re-enters the lower's receive path, as in the kernel. */
 		macvlan_handle_frames(port, t, lq, TAP_QUEUE_TX_SLOT(lq), local, nb_local,
-				      &port->local_stats[lq]);
+				      &port->local_stats[lq], NULL);
 	sent = nb_wire == 0 ? 0 : rte_eth_tx_burst(port->lower_port_id, lq, wire, nb_wire);
 	if (unlikely(sent < nb_wire)) {
 		for (i = sent; i < nb_wire; i++)

@@ -182,10 +182,20 @@ struct macvlan_table {
 	bool has_passthru;
 	struct macvlan_endpoint *endpoints;
 	struct macvlan_source *sources;
-	struct macvlan_hash_slot {
-		uint64_t key;            /* MAC in the low 48 bits; 0 = empty (never a valid unicast) */
-		int32_t ep;
-	} *slots;
+	struct macvlan_hash_slot *slots;
+};
+
+/*
+ * A MAC in the receive table, with what unicast delivery needs, so that the
+ * common case (a port with one RX queue) reads this slot and nothing else.
+ */
+struct macvlan_hash_slot {
+	uint64_t key;                /* MAC as macvtap_mac_key; 0 = empty (never a valid unicast) */
+	int32_t ep;                  /* the owner, whatever its mode */
+	int32_t uc_ep;               /* unicast goes there; -1 for source ports, no-queue ports */
+	struct tap_queue *q0;        /* uc_ep's queue if it has exactly one, else NULL */
+	uint16_t port_id;            /* uc_ep's ethdev port */
+	bool single_producer;
 };
 
 /* Per lower RX queue: the poll lock and the counters of frames no port took. */
@@ -271,19 +281,28 @@ macvlan_hash(uint64_t key)
 	return (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32);
 }
 
-/* The endpoint whose unicast key is mac, or MACVLAN_NO_EP. */
-static inline int32_t
-macvlan_table_lookup(const struct macvlan_table *t, uint64_t key)
+/* The slot of a MAC in the table, or NULL. */
+static inline const struct macvlan_hash_slot *
+macvlan_table_slot(const struct macvlan_hash_slot *slots, uint32_t mask, uint64_t key)
 {
 	uint32_t i;
 
-	if (t == NULL || t->slots == NULL)
+	for (i = macvlan_hash(key) & mask; slots[i].key != 0; i = (i + 1) & mask)
+		if (slots[i].key == key)
+			return &slots[i];
+	return NULL;
+}
+
+/* The endpoint whose MAC key is key, or MACVLAN_NO_EP. */
+static inline int32_t
+macvlan_table_lookup(const struct macvlan_table *t, uint64_t key)
+{
+	const struct macvlan_hash_slot *s;
+
+	if (t == NULL)
 		return MACVLAN_NO_EP;
-	for (i = macvlan_hash(key) & t->hash_mask; t->slots[i].key != 0;
-	     i = (i + 1) & t->hash_mask)
-		if (t->slots[i].key == key)
-			return t->slots[i].ep;
-	return MACVLAN_NO_EP;
+	s = macvlan_table_slot(t->slots, t->hash_mask, key);
+	return s == NULL ? MACVLAN_NO_EP : s->ep;
 }
 
 /* macvlan_port.c: the lower's life and the receive table. */
@@ -306,11 +325,21 @@ void macvlan_port_lower_stats(const struct macvlan_port *port,
 			      struct rte_pmd_macvtap_lower_stats *out);
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);
 
+/* A queue's reader in its rx burst: where its own frames can go directly. */
+struct macvlan_reader {
+	struct tap_queue *q;
+	struct rte_mbuf **pkts;      /* the caller's array, after what the ring gave */
+	uint16_t room;
+	uint16_t nb;                 /* frames put there */
+};
+
 /* macvlan_rx.c: lower RX, classify, deliver. */
-void macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t budget);
+void macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limit,
+		       struct macvlan_reader *reader);
 uint16_t macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 			       uint16_t queue_hint, unsigned int slot, struct rte_mbuf **pkts,
-			       uint16_t nb, struct rte_pmd_macvtap_lower_stats *stats);
+			       uint16_t nb, struct rte_pmd_macvtap_lower_stats *stats,
+			       struct macvlan_reader *reader);
 
 /* macvlan_tx.c */
 uint16_t macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
@@ -321,8 +350,11 @@ int tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_des
 		     unsigned int socket_id, struct rte_mempool *mp, struct tap_queue **out);
 void tap_queue_free(struct tap_queue *q);
 unsigned int tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
-			       struct rte_mbuf **pkts, uint16_t nb, const uint8_t *cls,
-			       uint64_t bytes, const uint32_t *by_class);
+			       struct rte_mbuf **pkts, uint16_t nb, uint64_t bytes,
+			       const uint32_t *by_class);
+uint8_t macvtap_frame_class(const struct rte_mbuf *m);
+void tap_queue_count(struct tap_queue *q, unsigned int slot, uint16_t nb, uint64_t bytes,
+		     const uint32_t *by_class);
 void tap_queue_stats_sum(const struct tap_queue *q, struct tap_queue_stats *sum);
 void tap_queue_stats_reset(struct tap_queue *q);
 /* macvtap_stats.c */

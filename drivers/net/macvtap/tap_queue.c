@@ -73,8 +73,7 @@ tap_queue_free(struct tap_queue *q)
  */
 unsigned int
 tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
-		  struct rte_mbuf **pkts, uint16_t nb, const uint8_t *cls, uint64_t bytes,
-		  const uint32_t *by_class)
+		  struct rte_mbuf **pkts, uint16_t nb, uint64_t bytes, const uint32_t *by_class)
 {
 	struct tap_queue_stats *st = &q->stats[slot];
 	unsigned int done, room, i;
@@ -87,15 +86,41 @@ tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
 	for (i = 0; i < 3; i++)
 		st->by_class[i] += by_class[i];
 	if (unlikely(done < nb)) {
-		/* Only the tail that did not fit is walked again, to correct the counts. */
+		/* Only the tail that did not fit is read again, to correct the counts. */
 		for (i = done; i < nb; i++) {
 			st->bytes -= pkts[i]->pkt_len;
-			st->by_class[cls[i]]--;
+			st->by_class[macvtap_frame_class(pkts[i])]--;
 		}
 		st->ring_full += nb - done;
 		rte_pktmbuf_free_bulk(&pkts[done], nb - done);
 	}
 	return room;
+}
+
+/* Unicast, multicast or broadcast, from the frame itself. */
+uint8_t
+macvtap_frame_class(const struct rte_mbuf *m)
+{
+	struct rte_ether_addr copy;
+	const struct rte_ether_addr *dst = rte_pktmbuf_read(m, 0, sizeof(copy), &copy);
+
+	if (dst == NULL || !rte_is_multicast_ether_addr(dst))
+		return MACVTAP_UNICAST;
+	return rte_is_broadcast_ether_addr(dst) ? MACVTAP_BROADCAST : MACVTAP_MULTICAST;
+}
+
+/* Frames a producer handed straight to the queue's reader, counted as delivered. */
+void
+tap_queue_count(struct tap_queue *q, unsigned int slot, uint16_t nb, uint64_t bytes,
+		const uint32_t *by_class)
+{
+	struct tap_queue_stats *st = &q->stats[slot];
+	unsigned int i;
+
+	st->packets += nb;
+	st->bytes += bytes;
+	for (i = 0; i < 3; i++)
+		st->by_class[i] += by_class[i];
 }
 
 void
@@ -125,10 +150,11 @@ tap_queue_stats_reset(struct tap_queue *q)
 /*
  * The port's rx burst. Queue q of a port with n queues stands for the lower's
  * queues q, q + n, q + 2n... so that every lower queue is polled whatever the
- * queue counts. Each call polls one of them, in turn, and only when the ring
- * cannot fill the caller's burst: what is polled never outruns what is read,
- * and a consumer that falls behind leaves the polling to the others (its
- * backlog is what its ring holds, as with the kernel's tap_queue).
+ * queue counts. Each call takes what waits in the ring, and only when that
+ * cannot fill the caller's burst polls one of its lower queues, in turn: a
+ * consumer that falls behind leaves the polling to the others (its backlog is
+ * what its ring holds, as with the kernel's tap_queue). Its own frames from
+ * that poll come straight back, without a ring round trip.
  */
 uint16_t
 macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
@@ -136,17 +162,23 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct tap_queue *q = queue;
 	struct macvtap_dev *dev = q->dev;
 	struct macvlan_port *port = dev->port;
-	uint16_t nb_rxq = dev->nb_rx_queues;
-	uint16_t lq;
+	struct macvlan_reader reader;
+	uint16_t nb, lq;
 
-	if (rte_ring_count(q->ring) < nb_pkts && q->queue_id < port->nb_rxq) {
-		/* As much as this ring can take: the others are served alike. */
-		unsigned int room = rte_ring_free_count(q->ring);
-
+	/* What waits in the ring is older than anything polled now: it goes first. */
+	nb = rte_ring_sc_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
+	if (nb < nb_pkts && q->queue_id < port->nb_rxq) {
+		reader.q = q;
+		reader.pkts = pkts + nb;
+		reader.room = nb_pkts - nb;
+		reader.nb = 0;
 		lq = q->next_lower_queue;
-		macvlan_port_poll(port, lq, RTE_MAX(room, (unsigned int)nb_pkts));
-		lq += nb_rxq;
+		/* As much as this ring can take: the others are served alike. */
+		macvlan_port_poll(port, lq, RTE_MAX(rte_ring_free_count(q->ring),
+						    (unsigned int)nb_pkts), &reader);
+		nb += reader.nb;
+		lq += dev->nb_rx_queues;
 		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
 	}
-	return rte_ring_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
+	return nb;
 }
