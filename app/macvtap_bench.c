@@ -651,13 +651,28 @@ out:
 
 /* ---- output ---- */
 
+/* Nanoseconds one lcore spends per frame at this rate. */
+static double
+ns_per_pkt(double mpps, unsigned int lcores)
+{
+	return mpps > 0 ? 1e3 / mpps * lcores : 0.0;
+}
+
+/* What net_macvtap adds per frame on top of the lower alone. */
+static double
+added_ns(const struct result *r)
+{
+	return ns_per_pkt(r->mvt_mpps, r->cfg.lcores) - ns_per_pkt(r->base_mpps, r->cfg.lcores);
+}
+
 static void
 print_row(FILE *f, const struct result *r)
 {
-	fprintf(f, "%-9s %6u %5u %4u%% %6u %10.2f %10.2f %10.2f %6.3f %8.1f %8" PRIu64 " %s\n",
+	fprintf(f, "%-9s %6u %5u %4u%% %6u %10.2f %10.2f %10.2f %6.3f %8.1f %8.1f %8" PRIu64
+		" %s\n",
 		kind_name[r->cfg.kind], r->cfg.dests, r->ports, r->cfg.bcast_pct, r->cfg.lcores,
 		r->base_mpps, r->mvt_mpps, r->delivered_mpps, r->ratio,
-		r->mvt_mpps > 0 ? 1e3 / r->mvt_mpps * r->cfg.lcores : 0.0, r->dropped,
+		ns_per_pkt(r->mvt_mpps, r->cfg.lcores), added_ns(r), r->dropped,
 		r->mbufs_ok ? "ok" : "LOST");
 }
 
@@ -669,15 +684,15 @@ write_outputs(const struct result *res, unsigned int n, long footprint)
 
 	if (opt_csv != NULL && (f = fopen(opt_csv, "w")) != NULL) {
 		fprintf(f, "kind,dests,ports,bcast_pct,lcores,base_mpps,macvtap_mpps,"
-			"delivered_mpps,ratio,ns_per_pkt_per_lcore,dropped,ring_full,no_port,"
-			"copy_failed,mbufs_ok\n");
+			"delivered_mpps,ratio,ns_per_pkt_per_lcore,added_ns_per_pkt,dropped,ring_full,"
+			"no_port,copy_failed,mbufs_ok\n");
 		for (i = 0; i < n; i++)
-			fprintf(f, "%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.4f,%.2f,%" PRIu64 ",%" PRIu64
+			fprintf(f, "%s,%u,%u,%u,%u,%.3f,%.3f,%.3f,%.4f,%.2f,%.2f,%" PRIu64 ",%" PRIu64
 				",%" PRIu64 ",%" PRIu64 ",%d\n",
 				kind_name[res[i].cfg.kind], res[i].cfg.dests, res[i].ports,
 				res[i].cfg.bcast_pct, res[i].cfg.lcores, res[i].base_mpps,
 				res[i].mvt_mpps, res[i].delivered_mpps, res[i].ratio,
-				res[i].mvt_mpps > 0 ? 1e3 / res[i].mvt_mpps * res[i].cfg.lcores : 0,
+				ns_per_pkt(res[i].mvt_mpps, res[i].cfg.lcores), added_ns(&res[i]),
 				res[i].dropped, res[i].ring_full, res[i].no_port,
 				res[i].copy_failed, res[i].mbufs_ok);
 		fclose(f);
@@ -692,11 +707,12 @@ write_outputs(const struct result *res, unsigned int n, long footprint)
 			fprintf(f, "    {\"kind\": \"%s\", \"dests\": %u, \"ports\": %u, "
 				"\"bcast_pct\": %u, \"lcores\": %u, \"base_mpps\": %.3f, "
 				"\"macvtap_mpps\": %.3f, \"delivered_mpps\": %.3f, \"ratio\": %.4f, "
+				"\"ns_per_pkt\": %.2f, \"added_ns_per_pkt\": %.2f, "
 				"\"dropped\": %" PRIu64 ", \"ring_full\": %" PRIu64 ", \"no_port\": %"
 				PRIu64 ", \"copy_failed\": %" PRIu64 ", \"mbufs_ok\": %s, \"rounds\": [",
 				kind_name[r->cfg.kind], r->cfg.dests, r->ports, r->cfg.bcast_pct,
 				r->cfg.lcores, r->base_mpps, r->mvt_mpps, r->delivered_mpps, r->ratio,
-				r->dropped, r->ring_full, r->no_port, r->copy_failed,
+				ns_per_pkt(r->mvt_mpps, r->cfg.lcores), added_ns(r), r->dropped, r->ring_full, r->no_port, r->copy_failed,
 				r->mbufs_ok ? "true" : "false");
 			for (k = 0; k < opt_rounds; k++)
 				fprintf(f, "%s[%.3f, %.3f]", k ? ", " : "", r->base[k], r->mvt[k]);
@@ -719,7 +735,7 @@ write_outputs(const struct result *res, unsigned int n, long footprint)
 					res[i].mvt_mpps);
 		fclose(f);
 		snprintf(cmd, sizeof(cmd),
-			 "gnuplot -e \"set terminal png size 800,500; set output '%s'; "
+			 "gnuplot -e \"set terminal png size 800,500 noenhanced; set output '%s'; "
 			 "set logscale x 2; set xlabel 'destination ports (MACs)'; "
 			 "set ylabel 'Mpps (64-byte frames, 1 lcore)'; set yrange [0:*]; "
 			 "set key bottom left; set title 'net_macvtap RX vs its lower alone'; "
@@ -836,9 +852,9 @@ main(int argc, char **argv)
 
 	printf("net_macvtap benchmark: %u rounds of %.2f s per side, median; 64-byte frames\n",
 	       opt_rounds, opt_seconds);
-	printf("%-9s %6s %5s %5s %6s %10s %10s %10s %6s %8s %8s %s\n", "test", "dests", "ports",
-	       "bcast", "lcores", "base_Mpps", "mvt_Mpps", "deliv_Mpps", "ratio", "ns/pkt",
-	       "dropped", "mbufs");
+	printf("%-9s %6s %5s %5s %6s %10s %10s %10s %6s %8s %8s %8s %s\n", "test", "dests",
+	       "ports", "bcast", "lcores", "base_Mpps", "mvt_Mpps", "deliv_Mpps", "ratio", "ns/pkt",
+	       "added_ns", "dropped", "mbufs");
 	ret = 0;
 	for (i = 0; i < n; i++) {
 		struct result *r = &res[i];
