@@ -38,6 +38,7 @@ run_suite() {
 	echo "# $name: $(( $(date +%s) - start )) s, log $log"
 }
 
+run_suite hash "$top/build/test/test_hash"
 eal="--no-huge -m 512 --no-pci -l 0-1 -d $plugin"
 run_suite functional "$top/build/test/test_macvtap" $eal --file-prefix=mvt_func_$$ \
 	--vdev net_macvtap_early,iface=net_ring_late --vdev net_ring_late

@@ -574,7 +574,7 @@ macvlan_table_insert(struct macvlan_table *t, uint64_t key, int32_t idx)
 	struct macvlan_hash_slot *s;
 	uint32_t i;
 
-	for (i = macvlan_hash(key) & t->hash_mask; t->slots[i].key != 0;
+	for (i = macvlan_hash(key, t->hash_shift); t->slots[i].key != 0;
 	     i = (i + 1) & t->hash_mask)
 		if (t->slots[i].key == key)
 			return; /* first owner keeps it; busy checks prevent this */
@@ -600,8 +600,11 @@ macvlan_port_rebuild(struct macvlan_port *port)
 	for (i = 0; i < port->nb_devs; i++) {
 		const struct macvtap_dev *d = port->devs[i];
 
-		if (d->up)
-			nb_ep++, nb_keys += MACVTAP_MAX_MAC_ADDRS;
+		if (d->up) {
+			nb_ep++;
+			for (j = 0; j < MACVTAP_MAX_MAC_ADDRS; j++)
+				nb_keys += !rte_is_zero_ether_addr(&d->mac_addrs[j]);
+		}
 		if (d->mode == RTE_PMD_MACVTAP_MODE_SOURCE && (d->up || d->nodst))
 			nb_src += d->nb_sources;
 	}
@@ -623,6 +626,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 	mem += RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE);
 	t->slots = (struct macvlan_hash_slot *)mem;
 	t->hash_mask = nb_slots - 1;
+	t->hash_shift = 64 - rte_log2_u32(nb_slots);
 	t->passthru = MACVLAN_NO_EP;
 
 	for (i = 0; i < port->nb_devs; i++) {

@@ -406,7 +406,7 @@ handle_one(struct rx_batch *b, struct rte_mbuf *m)
 		deliver(b, t->passthru, m, MACVTAP_UNICAST);
 		return false;
 	}
-	hs = macvlan_table_slot(t->slots, t->hash_mask, dst);
+	hs = macvlan_table_slot(t, dst);
 	if (hs == NULL || hs->uc_ep < 0)
 		return true; /* the kernel passes these to the lower's own stack; we have none */
 	deliver(b, hs->uc_ep, m, MACVTAP_UNICAST);
@@ -433,7 +433,7 @@ macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 	uint16_t nb_drop = 0, i;
 	struct rx_batch b;
 	bool lean;
-	uint32_t mask;
+	uint32_t shift;
 
 	stats->rx_packets += nb;
 	if (unlikely(t == NULL)) {
@@ -451,7 +451,7 @@ macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 	b.budget = MACVLAN_POLL_BURST;
 	rx_batch_reset(&b);
 	slots = t->slots;
-	mask = t->hash_mask;
+	shift = t->hash_shift;
 	/* The lean loop reads keys with one little-endian load. */
 	lean = t->nb_sources == 0 && !t->has_passthru &&
 	       RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN;
@@ -473,7 +473,7 @@ macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 		if (unlikely(rte_is_multicast_ether_addr(rte_pktmbuf_mtod(m,
 						const struct rte_ether_addr *))))
 			goto general;
-		hs = &slots[macvlan_hash(dst) & mask];
+		hs = &slots[macvlan_hash(dst, shift)];
 		if (unlikely(hs->key != dst || hs->q0 == NULL))
 			goto general;
 		/* A one-queue port's target is its only one: no queue to check. */

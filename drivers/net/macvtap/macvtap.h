@@ -40,7 +40,7 @@ extern int macvtap_logtype;
 #define MACVTAP_MAX_MC_ADDRS 128
 #define MACVTAP_MAX_SOURCES 32
 #define MACVTAP_BURST 32
-#define MACVLAN_POLL_BURST 256     /* frames one poll of a lower queue may take */
+#define MACVLAN_POLL_BURST 1024    /* frames one poll of a lower queue may take */
 #define MACVLAN_MAX_LOWER_QUEUES 16
 #define MACVLAN_MAX_DEVS RTE_MAX_ETHPORTS
 
@@ -177,7 +177,8 @@ struct macvlan_source {
 struct macvlan_table {
 	uint32_t nb_endpoints;
 	uint32_t nb_sources;
-	uint32_t hash_mask;
+	uint32_t hash_mask;          /* slots - 1 */
+	uint32_t hash_shift;         /* 64 - log2(slots): a hash is the product's top bits */
 	int32_t passthru;            /* endpoint index, MACVLAN_NO_EP or MACVLAN_PASSTHRU_DOWN */
 	bool has_passthru;
 	struct macvlan_endpoint *endpoints;
@@ -275,19 +276,25 @@ macvtap_hdr_keys(const struct rte_ether_hdr *eh, uint64_t *dst, uint64_t *src)
 #endif
 }
 
+/*
+ * Multiplicative hashing: the top bits of key times the golden ratio depend
+ * on every bit of the key (MACs often differ in their last byte only, the top
+ * of the key).
+ */
 static inline uint32_t
-macvlan_hash(uint64_t key)
+macvlan_hash(uint64_t key, uint32_t shift)
 {
-	return (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32);
+	return (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> shift);
 }
 
 /* The slot of a MAC in the table, or NULL. */
 static inline const struct macvlan_hash_slot *
-macvlan_table_slot(const struct macvlan_hash_slot *slots, uint32_t mask, uint64_t key)
+macvlan_table_slot(const struct macvlan_table *t, uint64_t key)
 {
-	uint32_t i;
+	const struct macvlan_hash_slot *slots = t->slots;
+	uint32_t mask = t->hash_mask, i;
 
-	for (i = macvlan_hash(key) & mask; slots[i].key != 0; i = (i + 1) & mask)
+	for (i = macvlan_hash(key, t->hash_shift); slots[i].key != 0; i = (i + 1) & mask)
 		if (slots[i].key == key)
 			return &slots[i];
 	return NULL;
@@ -301,7 +308,7 @@ macvlan_table_lookup(const struct macvlan_table *t, uint64_t key)
 
 	if (t == NULL)
 		return MACVLAN_NO_EP;
-	s = macvlan_table_slot(t->slots, t->hash_mask, key);
+	s = macvlan_table_slot(t, key);
 	return s == NULL ? MACVLAN_NO_EP : s->ep;
 }
 
