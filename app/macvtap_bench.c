@@ -98,7 +98,7 @@ struct job {
 	uint16_t tx_port, rx_port;
 	uint64_t cycles;
 	uint64_t count;          /* frames read (RX) or sent (TX) */
-};
+} __rte_cache_aligned;           /* each lcore's counter on its own line */
 
 static volatile bool stop_flag;
 
