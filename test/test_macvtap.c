@@ -1072,6 +1072,41 @@ test_pool_held_by_lower(void)
 	return 0;
 }
 
+/*
+ * Bridge ports that keep each other's rings busy with local traffic must not
+ * starve the lower: as long as any port is polled, the lower is polled.
+ */
+static int
+test_busy_ring_still_polls(void)
+{
+	static struct t_env e;
+	struct rte_mbuf *m[32];
+	struct rte_ring *r;
+	int a, b, c, i, j;
+	uint16_t n;
+
+	TRY(t_env_init(&e, 1));
+	TRY(t_add_port(&e, "mac=02:00:00:00:04:01,mode=bridge", 1, 0, &a));
+	TRY(t_add_port(&e, "mac=02:00:00:00:04:02,mode=bridge", 1, 0, &b));
+	TRY(t_add_port(&e, "mac=02:00:00:00:04:03", 1, 0, &c));
+	/* Frames from the wire for c, whose reader is not polling. */
+	for (i = 0; i < 8; i++)
+		m[i] = t_make("02:00:00:00:04:03", EXT, 0x0800, 500 + i);
+	TRY(t_inject(&e, 0, m, 8));
+	/* a sends to b locally; only b is read, and its ring never runs empty. */
+	for (i = 0; i < 64; i++) {
+		for (j = 0; j < 4; j++)
+			m[j] = t_make("02:00:00:00:04:02", "02:00:00:00:04:01", 0x0800, i * 4 + j);
+		CHECK_EQ(rte_eth_tx_burst(e.ports[a], 0, m, 4), 4, "local tx");
+		n = rte_eth_rx_burst(e.ports[b], 0, m, 2);
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	r = rte_pmd_macvtap_get_rx_ring(e.ports[c], 0);
+	CHECK(r != NULL, "ring");
+	CHECK_EQ(rte_ring_count(r), 8, "frames for c were polled from the lower");
+	return t_env_fini(&e);
+}
+
 struct test_case {
 	const char *name;
 	int (*fn)(void);
@@ -1098,6 +1133,7 @@ static const struct test_case tests[] = {
 	{ "hot_attach", test_hot_attach },
 	{ "two_lcores", test_two_lcores },
 	{ "pool_held_by_lower", test_pool_held_by_lower },
+	{ "busy_ring_still_polls", test_busy_ring_still_polls },
 };
 
 /* After every test: the pool full again, no driver mempool or allocation left. */

@@ -65,6 +65,7 @@ struct tap_queue_stats {
 /* Producer slots: lower RX queue q is slot q; bridge TX on lower TX queue q is slot 16 + q. */
 #define TAP_QUEUE_PRODUCERS (2 * MACVLAN_MAX_LOWER_QUEUES)
 #define TAP_QUEUE_TX_SLOT(q) (MACVLAN_MAX_LOWER_QUEUES + (q))
+#define TAP_QUEUE_POLL_EVERY 32  /* a busy queue still polls the lower this often */
 
 /* One RX queue of a macvtap port (the kernel's tap_queue). */
 struct tap_queue {
@@ -74,6 +75,7 @@ struct tap_queue {
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */
+	uint16_t calls_since_poll;   /* rx bursts since this queue last polled the lower */
 	/*
 	 * Counters by producer, as the kernel's per-CPU stats: each lower RX
 	 * queue's poller, and each lower TX queue's bridge senders, hold a lock

@@ -151,9 +151,10 @@ tap_queue_stats_reset(struct tap_queue *q)
  * The port's rx burst. Queue q of a port with n queues stands for the lower's
  * queues q, q + n, q + 2n... so that every lower queue is polled whatever the
  * queue counts. Each call takes what waits in the ring, and only when the
- * ring was empty polls one of its lower queues, in turn: a queue that still
- * has frames leaves the polling to one that has none, so polls are rarer and
- * larger when traffic spreads over many ports, and a consumer that falls
+ * ring was empty (or every TAP_QUEUE_POLL_EVERY calls) polls one of its lower
+ * queues, in turn: a queue that still has frames leaves the polling to one
+ * that has none, so polls are rarer and larger when traffic spreads over many
+ * ports, and a consumer that falls
  * behind leaves the polling to the others (its backlog is what its ring
  * holds, as with the kernel's tap_queue). Its own frames from that poll come
  * straight back, without a ring round trip.
@@ -169,7 +170,14 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 	/* What waits in the ring is older than anything polled now: it goes first. */
 	nb = rte_ring_sc_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
-	if (nb == 0 && q->queue_id < port->nb_rxq) {
+	/*
+	 * Poll when the ring came back empty, and every few calls anyway: local
+	 * (bridge) traffic may keep a ring from ever running empty, and the
+	 * lower must not starve while any port is read.
+	 */
+	if ((nb == 0 || ++q->calls_since_poll >= TAP_QUEUE_POLL_EVERY) &&
+	    q->queue_id < port->nb_rxq) {
+		q->calls_since_poll = 0;
 		reader.q = q;
 		reader.pkts = pkts + nb;
 		reader.room = nb_pkts - nb;
