@@ -12,7 +12,8 @@ top=$PWD
 bench=$top/build/app/dpdk-macvtap-bench
 plugin=$top/build/drivers/net/macvtap/librte_net_macvtap.so
 tmp=$(mktemp -d "$top/build/bench_quick.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# EAL leaves its runtime directory behind: remove ours with the temporary files.
+trap 'rm -rf "$tmp" "/var/run/dpdk/mvt_bq_$$"' EXIT
 
 if [ ! -x "$bench" ]; then
 	echo "FAIL: bench-built: no $bench"

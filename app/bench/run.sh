@@ -41,6 +41,7 @@ nr_old=$(cat "$nr_file")
 hugedir=""
 
 cleanup() {
+	rm -rf "/var/run/dpdk/mvt_bench_$$"
 	if [ -n "$hugedir" ]; then
 		umount "$hugedir" 2>/dev/null
 		rmdir "$hugedir" 2>/dev/null
