@@ -36,6 +36,8 @@ set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../test/lib/common.sh
+. "$repo/test/lib/common.sh"
 build=$repo/build
 plugin=$build/drivers/net/macvtap/librte_net_macvtap.so
 testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
@@ -60,13 +62,6 @@ die() {
 	exit 2
 }
 
-# Whether process $1 still runs (kill -0 also succeeds on an unreaped zombie).
-alive() {
-	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
 # --- cleanup, on any exit ---------------------------------------------------
 
 tmp=""
@@ -79,19 +74,16 @@ fifo_open=0
 # shellcheck disable=SC2317  # runs from the EXIT trap
 cleanup() {
 	trap '' INT TERM
-	if [ -n "$tp_pid" ] && alive "$tp_pid"; then
+	if [ -n "$tp_pid" ] && pid_alive "$tp_pid"; then
 		# Politely first (testpmd closes its ports), then by force.
-		[ "$fifo_open" = 1 ] && echo quit >&3 2>/dev/null
+		[ "$fifo_open" = 1 ] && tp_send quit
 		local i
 		for i in 1 2 3 4 5 6 7 8 9 10; do
-			alive "$tp_pid" || break
+			pid_alive "$tp_pid" || break
 			sleep 0.2
 		done
-		kill -TERM "$tp_pid" 2>/dev/null
-		sleep 0.5
-		kill -KILL "$tp_pid" 2>/dev/null
 	fi
-	[ -n "$tp_pid" ] && wait "$tp_pid" 2>/dev/null
+	tp_stop
 	[ "$fifo_open" = 1 ] && exec 3>&-
 	if [ -n "$ns" ]; then
 		ip netns del "$ns" 2>/dev/null
@@ -100,13 +92,7 @@ cleanup() {
 	if [ -n "$veth_root" ] && ip link show "$veth_root" >/dev/null 2>&1; then
 		ip link del "$veth_root" 2>/dev/null
 	fi
-	if [ -n "$prefix" ]; then
-		local rt
-		for rt in "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix" \
-			"/tmp/dpdk/$prefix"; do
-			[ -d "$rt" ] && rm -rf -- "$rt"
-		done
-	fi
+	eal_runtime_clean "$prefix"
 	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
 		[ -f "$tmp/testpmd.log" ] && cp -f -- "$tmp/testpmd.log" "$keep_log" 2>/dev/null
 		rm -rf -- "$tmp"
@@ -191,41 +177,22 @@ printf '%q ' "${cmd[@]}" >"$tmp/cmdline"
 say "[3/5] testpmd: 3 net_macvtap ports on net_af_packet0,iface=$veth_root, icmpecho"
 say "      log: $keep_log (written on exit)"
 
-mkfifo "$tmp/cmd" || die "mkfifo failed"
-stdbuf=()
-command -v stdbuf >/dev/null && stdbuf=(stdbuf -oL -eL)
 {
 	echo "# $(cat "$tmp/cmdline")"
 	echo
 } >"$log"
-timeout -k 3 "$TESTPMD_LIFETIME" "${stdbuf[@]}" "${cmd[@]}" <"$tmp/cmd" >>"$log" 2>&1 &
-tp_pid=$!
-# Read-write: opening does not wait for testpmd to open its end.
-exec 3<>"$tmp/cmd"
+# Read-write (--rw): opening does not wait for testpmd to open its end.
+tp_spawn --rw "$tmp/cmd" "$log" 3 "$TESTPMD_LIFETIME" "${cmd[@]}" || die "mkfifo failed"
 fifo_open=1
 
-prompts() { grep -o 'testpmd> ' "$log" 2>/dev/null | wc -l; }
-# Wait until testpmd has shown at least $1 prompts, at most $2 seconds.
-wait_prompts() {
-	local n=$1 limit=$(($2 * 10)) waited=0
-	while [ "$waited" -lt "$limit" ]; do
-		[ "$(prompts)" -ge "$n" ] && return 0
-		alive "$tp_pid" || return 1
-		sleep 0.1
-		waited=$((waited + 1))
-	done
-	return 1
-}
-send() { echo "$1" >&3 2>/dev/null; }
 log_tail() { tail -n 12 "$log" | sed 's/^/      | /' >&2; }
 
-if ! wait_prompts 1 "$PROMPT_WAIT"; then
+if ! tp_wait_prompts 1 "$PROMPT_WAIT"; then
 	log_tail
-	alive "$tp_pid" && die "testpmd showed no prompt within ${PROMPT_WAIT}s"
+	pid_alive "$tp_pid" && die "testpmd showed no prompt within ${PROMPT_WAIT}s"
 	die "testpmd exited before its prompt"
 fi
-send "start"
-if ! wait_prompts 2 "$CMD_WAIT" || ! grep -q 'icmpecho packet forwarding' "$log"; then
+if ! tp_send_wait "start" "$CMD_WAIT" || ! grep -q 'icmpecho packet forwarding' "$log"; then
 	log_tail
 	die "testpmd did not start forwarding"
 fi
@@ -254,18 +221,15 @@ ping_one "$UNKNOWN_IP" "$UNKNOWN_MAC"
 
 # --- 5. counters ------------------------------------------------------------------
 
-n=$(prompts)
 for c in "stop" "show port summary all" "show port stats all" "show port xstats all"; do
-	send "$c"
-	n=$((n + 1))
-	wait_prompts "$n" "$CMD_WAIT" || break
+	tp_send_wait "$c" "$CMD_WAIT" || break
 done
-send "quit"
+tp_send "quit"
 for _ in $(seq 1 50); do
-	alive "$tp_pid" || break
+	pid_alive "$tp_pid" || break
 	sleep 0.1
 done
-if alive "$tp_pid"; then
+if pid_alive "$tp_pid"; then
 	say "      (testpmd did not quit; stopping it)"
 else
 	wait "$tp_pid"

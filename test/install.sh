@@ -38,50 +38,18 @@
 #   CC                 C compiler (default: cc)
 #   KEEP_TMP=1         keep the temporary directory (its path is printed)
 
-# shellcheck disable=SC2317  # functions run from traps
 set -u
-export PYTHONDONTWRITEBYTECODE=1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=${MACVTAP_BUILD_DIR:-$repo/build}
-testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+test_env
 cc=${CC:-cc}
 LIBNAME=librte_net_macvtap.so
 HEADER=rte_pmd_macvtap.h
 PCNAME=libdpdk-net-macvtap
 
-failed=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; failed=1; }
-skip() { echo "SKIP: $1: $2"; }
-note() { echo "# $*" >&2; }
-
-tmp=""
-prefix=""
-cleanup() {
-	if [ -n "$prefix" ]; then
-		local rt
-		for rt in "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix" \
-			  "/tmp/dpdk/$prefix"; do
-			[ -d "$rt" ] && rm -rf -- "$rt"
-		done
-	fi
-	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-		if [ "${KEEP_TMP:-0}" = 1 ]; then
-			note "kept $tmp"
-		else
-			rm -rf -- "$tmp"
-		fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-finish() {
-	if [ "$failed" = 0 ]; then exit 0; fi
-	exit 1
-}
+test_start test_cleanup
 
 # --- prerequisites and the install ----------------------------------------------
 
@@ -96,10 +64,7 @@ for t in meson readelf strings pkg-config python3 "$cc"; do
 	fi
 done
 
-tmp=$(mktemp -d "$build/install.XXXXXX") || {
-	fail "tmpdir" "mktemp -d in $build failed"
-	finish
-}
+make_test_tmp install mvtp_inst
 dest=$tmp/destdir
 
 if DESTDIR=$dest meson install -C "$build" >"$tmp/install.log" 2>&1; then
@@ -363,7 +328,6 @@ elif [ ! -x "$testpmd" ]; then
 elif [ -e "$pmddir/$LIBNAME" ]; then
 	skip "installed-plugin-loads" "$pmddir/$LIBNAME exists on this system already (a real install): DPDK would load both"
 else
-	prefix="mvtp_inst_$(basename "$tmp" | tr -c 'A-Za-z0-9_\n' _)"
 	printf 'show port summary all\nquit\n' |
 		timeout -k 5 30 "$testpmd" -d "$plugin" --no-huge -m 512 --no-pci --file-prefix="$prefix" \
 			--vdev net_null0 --vdev net_macvtap0,iface=net_null0,mac=02:00:00:00:00:01 \

@@ -43,13 +43,11 @@
 
 # shellcheck disable=SC2317  # functions run from traps
 set -u
-export PYTHONDONTWRITEBYTECODE=1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=${MACVTAP_BUILD_DIR:-$repo/build}
-plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
-testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+test_env
 oracle=$here/oracle/oracle.py
 read -r -a scen_list <<<"${ORACLE_SCENARIOS:-mixed source promisc}"
 
@@ -73,61 +71,22 @@ within() {
 	echo "$n"
 }
 
-failed=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; failed=1; }
-skip() { echo "SKIP: $1: $2"; }
-note() { echo "# $*" >&2; }
-
-tmp=""
 nsk=""
 nsd=""
-tp_pid=""
 prefixes=()
 cleanup() {
-	local p rt
-	if [ -n "$tp_pid" ] && kill -0 "$tp_pid" 2>/dev/null; then
-		# tp_pid is timeout(1) (ip netns exec execs it); its child is testpmd.
-		local kids n=0
-		kids=$(pgrep -P "$tp_pid" 2>/dev/null)
-		kill -TERM "$tp_pid" 2>/dev/null
-		while kill -0 "$tp_pid" 2>/dev/null && [ "$n" -lt 30 ]; do
-			sleep 0.1
-			n=$((n + 1))
-		done
-		if kill -0 "$tp_pid" 2>/dev/null; then
-			# shellcheck disable=SC2086
-			kill -KILL $kids "$tp_pid" 2>/dev/null
-		fi
-		wait "$tp_pid" 2>/dev/null
-	fi
-	exec 3>&- 2>/dev/null
+	tp_stop
+	exec 3>&-
 	# Deleting a namespace destroys its veths and the macvtaps on them.
 	[ -n "$nsk" ] && ip netns del "$nsk" 2>/dev/null
 	[ -n "$nsd" ] && ip netns del "$nsd" 2>/dev/null
 	# EAL's runtime directories for our file prefixes only.
-	for p in "${prefixes[@]}"; do
-		for rt in "/var/run/dpdk/$p" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$p" "/tmp/dpdk/$p"; do
-			[ -d "$rt" ] && rm -rf -- "$rt"
-		done
-	done
-	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-		if [ "${KEEP_TMP:-0}" = 1 ]; then
-			note "kept $tmp"
-		else
-			rm -rf -- "$tmp"
-		fi
-	fi
+	eal_runtime_clean "${prefixes[@]}"
+	tmp_remove "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_start cleanup
 # testpmd may die before reading all of its commands: a write must not kill us.
 trap '' PIPE
-
-finish() {
-	if [ "$failed" = 0 ]; then exit 0; fi
-	exit 1
-}
 
 # --- prerequisites -----------------------------------------------------------
 
@@ -150,10 +109,7 @@ if [ ! -x "$testpmd" ]; then
 	finish
 fi
 
-tmp=$(mktemp -d "$build/kernel_oracle.XXXXXX") || {
-	fail "tmpdir" "mktemp -d in $build failed"
-	finish
-}
+make_test_tmp kernel_oracle
 tag=$(basename "$tmp" | sed 's/^kernel_oracle\.//' | tr -c 'A-Za-z0-9\n' _)
 nsk_name="mvto_k_${tag}_$$"
 nsd_name="mvto_d_${tag}_$$"
@@ -286,28 +242,8 @@ kernel_side() {
 
 # --- one scenario: the net_macvtap side -----------------------------------------
 
-log=""
-prompts() { grep -o 'testpmd> ' "$log" 2>/dev/null | wc -l; }
-
-# Wait until the log shows at least $1 prompts (tenths of a second in $2).
-wait_prompts() {
-	local want=$1 lim=$2 n=0
-	while [ "$n" -lt "$lim" ]; do
-		[ "$(prompts)" -ge "$want" ] && return 0
-		kill -0 "$tp_pid" 2>/dev/null || return 1
-		sleep 0.1
-		n=$((n + 1))
-	done
-	return 1
-}
-
 # Send a command and wait for the prompt after it.
-cmd() {
-	local before
-	before=$(prompts)
-	echo "$1" >&3 2>/dev/null || return 1
-	wait_prompts $((before + 1)) $(($(within "$CMD_WAIT") * 10))
-}
+cmd() { tp_send_wait "$1" "$(within "$CMD_WAIT")"; }
 
 # dpdk_side SCEN DIR RUN_TIMEOUT: writes DIR/out<N>.pcap, DIR/testpmd.log and DIR/dpdk.json.
 dpdk_side() {
@@ -331,18 +267,12 @@ dpdk_side() {
 	[ "${VERBOSE:-0}" = 1 ] && note "running: $(cat "$dir/cmdline")"
 
 	log=$dir/testpmd.log
-	mkfifo "$dir/cmd"
-	local stdbuf=()
-	command -v stdbuf >/dev/null && stdbuf=(stdbuf -oL -eL)
-	ip netns exec "$nsd" timeout -k 2 "$run_timeout" "${stdbuf[@]}" "${tpcmd[@]}" \
-		<"$dir/cmd" >"$log" 2>&1 &
-	tp_pid=$!
-	exec 3>"$dir/cmd"
+	tp_spawn --netns "$nsd" "$dir/cmd" "$log" 2 "$run_timeout" "${tpcmd[@]}"
 
 	local ok=1 why="" id g
 	# What testpmd prints when 'mcast_addr add' does not reach the port.
 	local mc_errors='set_mc_addr_list\(.*failed|Invalid multicast addr|multicast addresses failed|already filtered'
-	if ! wait_prompts 1 $(($(within "$PROMPT_WAIT") * 10)); then
+	if ! tp_wait_prompts 1 "$(within "$PROMPT_WAIT")"; then
 		ok=0
 		why="no testpmd prompt"
 	fi
@@ -387,23 +317,13 @@ dpdk_side() {
 		cmd "stop" || { ok=0; why="'stop' got no prompt"; }
 		cmd "show port xstats all" >/dev/null
 	fi
-	echo "quit" >&3 2>/dev/null
-	exec 3>&-
-	wait "$tp_pid"
-	local rc=$?
-	tp_pid=""
-	[ "${VERBOSE:-0}" = 1 ] && sed 's/^/# | /' "$log" >&2
+	tp_send quit
+	tp_wait_exit
 
 	if [ $ok = 1 ]; then
-		if [ $rc = 124 ] || [ $rc = 137 ]; then
+		why=$(tp_exit_reason "$tp_rc" "$run_timeout" 0)
+		if [ -n "$why" ]; then
 			ok=0
-			why="timed out after ${run_timeout}s"
-		elif [ $rc != 0 ]; then
-			ok=0
-			why="exit status $rc"
-		elif ! grep -q '^Bye' "$log"; then
-			ok=0
-			why="testpmd did not quit cleanly"
 		elif grep -qE "$mc_errors" "$log"; then
 			ok=0
 			why="a multicast join failed: $(grep -E "$mc_errors" "$log" | head -n 1)"

@@ -41,13 +41,11 @@
 
 # shellcheck disable=SC2317  # functions run from traps
 set -u
-export PYTHONDONTWRITEBYTECODE=1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=${MACVTAP_BUILD_DIR:-$repo/build}
-plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
-testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+test_env
 proc_info=${PROC_INFO:-/usr/bin/dpdk-proc-info}
 pcapgen=$here/lib/pcapgen.py
 huge_mb=${HUGE_MB:-192}
@@ -61,15 +59,6 @@ SECONDARY_WAIT=20
 GAP=0.5
 RUN_TIMEOUT=55
 
-failed=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; failed=1; }
-skip() { echo "SKIP: $1: $2"; }
-note() { echo "# $*" >&2; }
-
-tmp=""
-prefix=""
-tp_pid=""
 huge=""
 huge_mounted=0
 nr_file=/proc/sys/vm/nr_hugepages
@@ -80,14 +69,8 @@ restore_msg=""
 # Stop the primary, unmount our hugetlbfs, give the hugepages back.
 # Idempotent; the reason of anything that went wrong is left in restore_msg.
 teardown() {
-	if [ -n "$tp_pid" ] && kill -0 "$tp_pid" 2>/dev/null; then
-		kill -TERM "$tp_pid" 2>/dev/null
-		sleep 1
-		kill -KILL "$tp_pid" 2>/dev/null
-		wait "$tp_pid" 2>/dev/null
-	fi
-	tp_pid=""
-	exec 3>&- 2>/dev/null
+	tp_stop
+	exec 3>&-
 	if [ "$huge_mounted" = 1 ]; then
 		rm -f -- "$huge"/* 2>/dev/null
 		if ! umount "$huge" 2>/dev/null; then
@@ -102,59 +85,30 @@ teardown() {
 		fi
 		nr_changed=0
 	fi
-	if [ -n "$prefix" ]; then
-		local rt
-		for rt in "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix" \
-			  "/tmp/dpdk/$prefix"; do
-			[ -d "$rt" ] && rm -rf -- "$rt"
-		done
-	fi
+	eal_runtime_clean "$prefix"
 }
 cleanup() {
 	teardown
-	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-		if [ "${KEEP_TMP:-0}" = 1 ]; then
-			note "kept $tmp"
-		elif [ -n "$huge" ] && mountpoint -q "$huge" 2>/dev/null; then
-			note "$huge is still mounted: $tmp left in place"
-		else
-			rm -rf -- "$tmp"
-		fi
+	if [ -n "$tmp" ] && [ "${KEEP_TMP:-0}" != 1 ] && [ -n "$huge" ] && mountpoint -q "$huge" 2>/dev/null; then
+		note "$huge is still mounted: $tmp left in place"
+	else
+		tmp_remove "$tmp"
 	fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_start cleanup
 trap '' PIPE
-
-finish() {
-	if [ "$failed" = 0 ]; then exit 0; fi
-	exit 1
-}
 
 # --- prerequisites -----------------------------------------------------------
 
-if [ -f "$plugin" ]; then
-	pass "plugin-present"
-else
-	fail "plugin-present" "no plugin at $plugin (build with: bash $repo/devtools/setup.sh)"
-	finish
-fi
+require plugin-present "no plugin at $plugin (build with: bash $repo/devtools/setup.sh)" test -f "$plugin"
 if [ -x "$testpmd" ] && [ -x "$proc_info" ]; then
 	pass "binaries-present"
 else
 	fail "binaries-present" "need executables $testpmd and $proc_info (apt-get install dpdk)"
 	finish
 fi
-if ! command -v python3 >/dev/null; then
-	fail "python3-present" "python3 not found"
-	finish
-fi
-
-tmp=$(mktemp -d "$build/proc_info.XXXXXX") || {
-	fail "tmpdir" "mktemp -d in $build failed"
-	finish
-}
-prefix="mvtp_pi_$(basename "$tmp" | tr -c 'A-Za-z0-9_\n' _)"
+require_python3
+make_test_tmp proc_info mvtp_pi
 
 # --- hugepages ------------------------------------------------------------------
 
@@ -209,86 +163,15 @@ cmd=("$testpmd" -d "$plugin" -l 0-1 --no-pci --huge-dir "$huge" --file-prefix="$
 printf '%q ' "${cmd[@]}" >"$tmp/cmdline"
 [ "${VERBOSE:-0}" = 1 ] && note "primary: $(cat "$tmp/cmdline")"
 
-mkfifo "$tmp/cmd"
 log=$tmp/testpmd.log
-stdbuf=()
-command -v stdbuf >/dev/null && stdbuf=(stdbuf -oL -eL)
-timeout -k 5 "$RUN_TIMEOUT" "${stdbuf[@]}" "${cmd[@]}" <"$tmp/cmd" >"$log" 2>&1 &
-tp_pid=$!
-exec 3>"$tmp/cmd"
+tp_spawn "$tmp/cmd" "$log" 5 "$RUN_TIMEOUT" "${cmd[@]}"
 
-prompts() { grep -o 'testpmd> ' "$log" 2>/dev/null | wc -l; }
+# tp_cmd CMD (test/lib/common.sh): send one command, wait for the prompt after
+# its output ($last).
+tp_cmd_init "$tmp" "$PROMPT_WAIT"
 
-# tp CMD: send one command, wait for the prompt after its output ($last).
-alive=1
-seq=0
-last=$tmp/out.0
-: >"$last"
-tp() {
-	local before off waited=0
-	seq=$((seq + 1))
-	last=$tmp/out.$seq
-	: >"$last"
-	[ "$alive" = 1 ] || return 1
-	if ! kill -0 "$tp_pid" 2>/dev/null; then
-		alive=0
-		return 1
-	fi
-	before=$(prompts)
-	off=$(stat -c %s "$log")
-	if ! printf '%s\n' "$1" >&3 2>/dev/null; then
-		alive=0
-		return 1
-	fi
-	while [ "$(prompts)" -le "$before" ]; do
-		if ! kill -0 "$tp_pid" 2>/dev/null; then
-			alive=0
-			note "testpmd died during '$1'"
-			break
-		fi
-		if [ "$waited" -ge $((CMD_WAIT * 20)) ]; then
-			alive=0
-			note "no prompt ${CMD_WAIT}s after '$1'"
-			break
-		fi
-		sleep 0.05
-		waited=$((waited + 1))
-	done
-	tail -c +"$((off + 1))" "$log" >"$last"
-	[ "$alive" = 1 ]
-}
+# --- parsers (besides those in common.sh) ---------------------------------------------
 
-waited=0
-while [ "$waited" -lt $((PROMPT_WAIT * 10)) ]; do
-	grep -q 'testpmd> ' "$log" 2>/dev/null && break
-	if ! kill -0 "$tp_pid" 2>/dev/null; then alive=0; break; fi
-	sleep 0.1
-	waited=$((waited + 1))
-done
-if [ "$alive" = 1 ] && ! grep -q 'testpmd> ' "$log"; then alive=0; fi
-dead_reason() { echo "the primary stopped responding; log tail: $(tail -n 6 "$log" | tr '\n' '|')"; }
-
-# --- parsers ----------------------------------------------------------------------
-
-summary_ports() {
-	awk '/^Port +MAC Address/ {on = 1; next}
-	     on && /^[0-9]+ / {print $1, $3; next}
-	     on {on = 0}' "$1"
-}
-# "port rx_packets rx_bytes" of testpmd's or proc-info's NIC statistics.
-stats_parse() {
-	awk '/NIC statistics for port/ {p = $6; next}
-	     /RX-packets:/ && p != "" {
-		b = ""
-		for (i = 1; i < NF; i++) if ($i == "RX-bytes:") b = $(i + 1)
-		print p, $2, b; p = ""
-	     }' "$1"
-}
-# "port name value" of testpmd's or proc-info's NIC extended statistics.
-xstats_parse() {
-	awk '/NIC extended statistics for port/ {p = $7; next}
-	     p != "" && /^[A-Za-z0-9_.\[\]-]+: [0-9]+$/ {sub(/:$/, "", $1); print p, $1, $2}' "$1"
-}
 # "port driver device link" of proc-info --show-port.
 showport_parse() {
 	awk '/^===== Port [0-9]+ =====/ {p = $3; next}
@@ -296,11 +179,6 @@ showport_parse() {
 	     /^[ \t]*Link (up|down)/ && p != "" {print p, drv, dev, $2; p = ""}' "$1"
 }
 field() { awk -v p="$2" -v c="$3" '$1 == p {print $c; exit}' "$1"; }
-
-snap() {
-	tp "show port stats all"
-	stats_parse "$last" >"$tmp/snap.$1"
-}
 
 # secondary NAME ARGS...: run proc-info; output in $tmp/sec.NAME, status in sec_rc.
 secondary() {
@@ -334,12 +212,12 @@ sec_fail_reason() {
 
 # --- the primary forwards -------------------------------------------------------------
 
-tp "show port summary all"
-summary_ports "$last" >"$tmp/ports"
+tp_cmd "show port summary all"
+summary_ports "$last" | cut -d' ' -f1,2 >"$tmp/ports"
 P0=$(awk '$2 == "net_macvtap0" {print $1}' "$tmp/ports")
 P1=$(awk '$2 == "net_macvtap1" {print $1}' "$tmp/ports")
 if [ "$alive" != 1 ]; then
-	fail "primary-start" "$(dead_reason)"
+	fail "primary-start" "$(tp_dead_reason "the primary")"
 	note "command: $(cat "$tmp/cmdline")"
 	finish
 elif [ -z "$P0" ] || [ -z "$P1" ]; then
@@ -349,7 +227,7 @@ fi
 pass "primary-start"
 PORTS="$P0 $P1"
 
-tp "start"
+tp_cmd "start"
 sleep "$GAP"
 snap a
 sleep "$GAP"
@@ -361,7 +239,7 @@ for p in $PORTS; do
 	if [ -z "$a" ] || [ -z "$b" ] || [ "$a" -eq 0 ] || [ "$b" -le "$a" ]; then ok=0; fi
 done
 if [ "$alive" != 1 ]; then
-	fail "primary-forwarding" "$(dead_reason)"
+	fail "primary-forwarding" "$(tp_dead_reason "the primary")"
 	finish
 elif [ "$ok" != 1 ]; then
 	fail "primary-forwarding" "the primary's RX counters do not grow: $(tr '\n' ';' <"$tmp/snap.a") then $(tr '\n' ';' <"$tmp/snap.b0")"
@@ -456,21 +334,21 @@ fi
 
 # --- secondaries with forwarding stopped: the same numbers -----------------------------
 
-tp "stop"
-tp "show port stats all"
+tp_cmd "stop"
+tp_cmd "show port stats all"
 stats_parse "$last" >"$tmp/frozen.p"
-tp "show port xstats all"
+tp_cmd "show port xstats all"
 xstats_parse "$last" >"$tmp/frozen.xp"
 secondary stats2 --stats
 stats_parse "$tmp/sec.stats2" >"$tmp/sec.stats2.p"
 secondary xstats2 --xstats
 rc2=$sec_rc
 xstats_parse "$tmp/sec.xstats2" >"$tmp/sec.xstats2.p"
-tp "show port stats all"
+tp_cmd "show port stats all"
 stats_parse "$last" >"$tmp/frozen2.p"
 
 if [ "$alive" != 1 ]; then
-	fail "secondary-stats-exact" "$(dead_reason)"
+	fail "secondary-stats-exact" "$(tp_dead_reason "the primary")"
 elif [ ! -s "$tmp/sec.stats2.p" ]; then
 	fail "secondary-stats-exact" "proc-info --stats: $(tail -n 4 "$tmp/sec.stats2" | tr '\n' '|')"
 elif ! diff -q "$tmp/frozen.p" "$tmp/sec.stats2.p" >/dev/null; then
@@ -479,7 +357,7 @@ else
 	pass "secondary-stats-exact"
 fi
 if [ "$alive" != 1 ]; then
-	fail "secondary-xstats-exact" "$(dead_reason)"
+	fail "secondary-xstats-exact" "$(tp_dead_reason "the primary")"
 elif [ "$rc2" != 0 ] || [ ! -s "$tmp/sec.xstats2.p" ]; then
 	fail "secondary-xstats-exact" "proc-info --xstats exited $rc2: $(tail -n 4 "$tmp/sec.xstats2" | tr '\n' '|')"
 elif ! diff -q "$tmp/frozen.xp" "$tmp/sec.xstats2.p" >/dev/null; then
@@ -490,10 +368,10 @@ fi
 
 # --- the primary after the secondaries ---------------------------------------------------
 
-tp "start"
+tp_cmd "start"
 sleep "$GAP"
 snap after
-tp "stop"
+tp_cmd "stop"
 why=""
 if ! diff -q "$tmp/frozen.p" "$tmp/frozen2.p" >/dev/null; then
 	why+="the stopped primary's counters changed while secondaries ran: $(tr '\n' ';' <"$tmp/frozen.p") -> $(tr '\n' ';' <"$tmp/frozen2.p"); "
@@ -509,7 +387,7 @@ if grep -qE 'Port [0-9]+: device removal event' "$log"; then
 	why+="the primary got removal events: $(grep -E 'Port [0-9]+: device removal event' "$log" | head -n 3 | tr '\n' '|'); "
 fi
 if [ "$alive" != 1 ]; then
-	fail "primary-unaffected" "$(dead_reason)"
+	fail "primary-unaffected" "$(tp_dead_reason "the primary")"
 elif [ -n "$why" ]; then
 	fail "primary-unaffected" "${why%; }"
 else
@@ -523,10 +401,10 @@ fi
 # link_status DOWN into the lower's shared port data. net_macvtap polls the
 # lower's link (net_pcap has no LSC interrupt) and must mirror it on its ports
 # with LSC events. Whatever the lower's link is, the ports must show the same.
-tp "show port info $P0"
-l0=$(awk '/^Link status:/ {print $3; exit}' "$last")
-tp "show port info $P1"
-l1=$(awk '/^Link status:/ {print $3; exit}' "$last")
+tp_cmd "show port info $P0"
+l0=$(link_of "$last")
+tp_cmd "show port info $P1"
+l1=$(link_of "$last")
 secondary lower -p ffff --show-port
 showport_parse "$tmp/sec.lower" >"$tmp/sec.lower.p"
 lower_id=$(awk '$3 == "net_pcap0" {print $1}' "$tmp/sec.lower.p")
@@ -534,7 +412,7 @@ lower_link=$(awk '$3 == "net_pcap0" {print $4}' "$tmp/sec.lower.p")
 lsc=$(grep -cE "^Port ($P0|$P1): link state change event" "$log")
 why=""
 if [ "$alive" != 1 ]; then
-	why="$(dead_reason)"
+	why="$(tp_dead_reason "the primary")"
 elif [ -z "$lower_link" ]; then
 	why="proc-info -p ffff --show-port did not show the lower net_pcap0: $(tr '\n' ';' <"$tmp/sec.lower.p")"
 elif [ "$l0" != "$lower_link" ] || [ "$l1" != "$lower_link" ]; then
@@ -558,20 +436,13 @@ fi
 # --- both exit -------------------------------------------------------------------------------
 
 if [ "$alive" = 1 ]; then
-	printf 'quit\n' >&3 2>/dev/null
+	tp_send quit
 fi
-exec 3>&-
-wait "$tp_pid"
-rc=$?
 pid=$tp_pid
-tp_pid=""
-[ "${VERBOSE:-0}" = 1 ] && sed 's/^/# | /' "$log" >&2
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-	fail "primary-exit" "timed out after ${RUN_TIMEOUT}s; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
-elif [ "$rc" != 0 ]; then
-	fail "primary-exit" "exit status $rc; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
-elif ! grep -q '^Bye' "$log"; then
-	fail "primary-exit" "testpmd did not quit cleanly"
+tp_wait_exit
+why=$(tp_exit_reason "$tp_rc" "$RUN_TIMEOUT")
+if [ -n "$why" ]; then
+	fail "primary-exit" "$why"
 else
 	pass "primary-exit"
 fi

@@ -27,15 +27,12 @@
 #   KEEP_TMP=1         keep the temporary directory (its path is printed)
 #   VERBOSE=1          print the testpmd log
 
-# shellcheck disable=SC2317  # cleanup() and skip() run from traps / are spare
 set -u
-export PYTHONDONTWRITEBYTECODE=1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=${MACVTAP_BUILD_DIR:-$repo/build}
-plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
-testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+test_env
 pcapgen=$here/lib/pcapgen.py
 
 MACS=(02:00:00:00:00:01 02:00:00:00:00:02 02:00:00:00:00:03)
@@ -49,72 +46,16 @@ PROMPT_WAIT=25
 FORWARD_WAIT=2
 RUN_TIMEOUT=45
 
-failed=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; failed=1; }
-skip() { echo "SKIP: $1: $2"; }
-note() { echo "# $*" >&2; }
-
-tmp=""
-prefix=""
-tp_pid=""
-cleanup() {
-	if [ -n "$tp_pid" ] && kill -0 "$tp_pid" 2>/dev/null; then
-		kill -TERM "$tp_pid" 2>/dev/null
-		sleep 1
-		kill -KILL "$tp_pid" 2>/dev/null
-	fi
-	exec 3>&-
-	# EAL's runtime directory for our file prefix only.
-	if [ -n "$prefix" ]; then
-		local rt
-		for rt in "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix" \
-			  "/tmp/dpdk/$prefix"; do
-			[ -d "$rt" ] && rm -rf -- "$rt"
-		done
-	fi
-	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-		if [ "${KEEP_TMP:-0}" = 1 ]; then
-			note "kept $tmp"
-		else
-			rm -rf -- "$tmp"
-		fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_start test_cleanup
 # testpmd may die before reading all of its commands: a write must not kill us.
 trap '' PIPE
 
-finish() {
-	if [ "$failed" = 0 ]; then exit 0; fi
-	exit 1
-}
-
 # --- prerequisites -----------------------------------------------------------
 
-if [ -f "$plugin" ]; then
-	pass "plugin-present"
-else
-	fail "plugin-present" "no plugin at $plugin (build with: ninja -C $build)"
-	finish
-fi
-if [ -x "$testpmd" ]; then
-	pass "testpmd-present"
-else
-	fail "testpmd-present" "no executable $testpmd (apt-get install dpdk)"
-	finish
-fi
-if ! command -v python3 >/dev/null; then
-	fail "python3-present" "python3 not found"
-	finish
-fi
-
-tmp=$(mktemp -d "$build/testpmd_forward.XXXXXX") || {
-	fail "tmpdir" "mktemp -d in $build failed"
-	finish
-}
-prefix="mvtp_fwd_$(basename "$tmp" | tr -c 'A-Za-z0-9_\n' _)"
+require plugin-present "no plugin at $plugin (build with: ninja -C $build)" test -f "$plugin"
+require testpmd-present "no executable $testpmd (apt-get install dpdk)" test -x "$testpmd"
+require_python3
+make_test_tmp testpmd_forward mvtp_fwd
 
 # --- the input capture -------------------------------------------------------
 
@@ -145,52 +86,29 @@ printf '%q ' "${cmd[@]}" >"$tmp/cmdline"
 
 # Commands go through a FIFO so that 'start' is sent only once testpmd shows
 # its prompt: a slow EAL init must not merge 'start' and 'stop'.
-mkfifo "$tmp/cmd"
 log=$tmp/testpmd.log
-stdbuf=()
-command -v stdbuf >/dev/null && stdbuf=(stdbuf -oL -eL)
-timeout -k 5 "$RUN_TIMEOUT" "${stdbuf[@]}" "${cmd[@]}" <"$tmp/cmd" >"$log" 2>&1 &
-tp_pid=$!
-exec 3>"$tmp/cmd"
+tp_spawn "$tmp/cmd" "$log" 5 "$RUN_TIMEOUT" "${cmd[@]}"
 
-send() { echo "$1" >&3 2>/dev/null; }
-
-# Wait for the prompt (or for testpmd to die).
-waited=0
 prompt=0
-while [ "$waited" -lt $((PROMPT_WAIT * 10)) ]; do
-	if grep -q 'testpmd> ' "$log" 2>/dev/null; then prompt=1; break; fi
-	kill -0 "$tp_pid" 2>/dev/null || break
-	sleep 0.1
-	waited=$((waited + 1))
-done
+tp_wait_prompts 1 "$PROMPT_WAIT" && prompt=1
 
 if [ "$prompt" = 1 ]; then
-	send "show port summary all"
-	send "start"
+	tp_send "show port summary all"
+	tp_send "start"
 	sleep "$FORWARD_WAIT"
-	send "stop"
-	send "show port stats all"
-	send "show port xstats all"
-	send "quit"
+	tp_send "stop"
+	tp_send "show port stats all"
+	tp_send "show port xstats all"
+	tp_send "quit"
 fi
-exec 3>&-
-wait "$tp_pid"
-rc=$?
-tp_pid=""
+tp_wait_exit
 
-if [ "${VERBOSE:-0}" = 1 ]; then
-	sed 's/^/# | /' "$log" >&2
-fi
+why=$(tp_exit_reason "$tp_rc" "$RUN_TIMEOUT")
 if [ "$prompt" != 1 ]; then
-	fail "testpmd-run" "no testpmd prompt (exit $rc); log tail: $(tail -n 8 "$log" | tr '\n' '|')"
+	fail "testpmd-run" "no testpmd prompt (exit $tp_rc); log tail: $(tp_log_tail 8)"
 	finish
-elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-	fail "testpmd-run" "timed out after ${RUN_TIMEOUT}s; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
-elif [ "$rc" != 0 ]; then
-	fail "testpmd-run" "exit status $rc; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
-elif ! grep -q '^Bye' "$log"; then
-	fail "testpmd-run" "testpmd did not quit cleanly"
+elif [ -n "$why" ]; then
+	fail "testpmd-run" "$why"
 else
 	pass "testpmd-run"
 fi

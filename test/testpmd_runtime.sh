@@ -51,15 +51,12 @@
 #   KEEP_TMP=1         keep the temporary directory (its path is printed)
 #   VERBOSE=1          print the testpmd log
 
-# shellcheck disable=SC2317  # functions run from traps
 set -u
-export PYTHONDONTWRITEBYTECODE=1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=${MACVTAP_BUILD_DIR:-$repo/build}
-plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
-testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+test_env
 pcapgen=$here/lib/pcapgen.py
 
 MAC1=02:00:00:00:00:01
@@ -79,70 +76,15 @@ GAP=0.5          # between two counter samples
 FORWARD_WAIT=1   # forwarding time for the delivery accounting
 RUN_TIMEOUT=55   # the whole testpmd run
 
-failed=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; failed=1; }
-skip() { echo "SKIP: $1: $2"; }
-note() { echo "# $*" >&2; }
-
-tmp=""
-prefix=""
-tp_pid=""
-cleanup() {
-	if [ -n "$tp_pid" ] && kill -0 "$tp_pid" 2>/dev/null; then
-		kill -TERM "$tp_pid" 2>/dev/null
-		sleep 1
-		kill -KILL "$tp_pid" 2>/dev/null
-	fi
-	exec 3>&- 2>/dev/null
-	if [ -n "$prefix" ]; then
-		local rt
-		for rt in "/var/run/dpdk/$prefix" "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/$prefix" \
-			  "/tmp/dpdk/$prefix"; do
-			[ -d "$rt" ] && rm -rf -- "$rt"
-		done
-	fi
-	if [ -n "$tmp" ] && [ -d "$tmp" ]; then
-		if [ "${KEEP_TMP:-0}" = 1 ]; then
-			note "kept $tmp"
-		else
-			rm -rf -- "$tmp"
-		fi
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+test_start test_cleanup
 trap '' PIPE
-
-finish() {
-	if [ "$failed" = 0 ]; then exit 0; fi
-	exit 1
-}
 
 # --- prerequisites -----------------------------------------------------------
 
-if [ -f "$plugin" ]; then
-	pass "plugin-present"
-else
-	fail "plugin-present" "no plugin at $plugin (build with: bash $repo/devtools/setup.sh)"
-	finish
-fi
-if [ -x "$testpmd" ]; then
-	pass "testpmd-present"
-else
-	fail "testpmd-present" "no executable $testpmd (apt-get install dpdk)"
-	finish
-fi
-if ! command -v python3 >/dev/null; then
-	fail "python3-present" "python3 not found"
-	finish
-fi
-
-tmp=$(mktemp -d "$build/testpmd_runtime.XXXXXX") || {
-	fail "tmpdir" "mktemp -d in $build failed"
-	finish
-}
-prefix="mvtp_rt_$(basename "$tmp" | tr -c 'A-Za-z0-9_\n' _)"
+require plugin-present "no plugin at $plugin (build with: bash $repo/devtools/setup.sh)" test -f "$plugin"
+require testpmd-present "no executable $testpmd (apt-get install dpdk)" test -x "$testpmd"
+require_python3
+make_test_tmp testpmd_runtime mvtp_rt
 
 gen_args=(scenario "$tmp/in.pcap" --quiet --seed 11
 	--unicast "$UNICAST" --broadcast "$BROADCAST" --unknown "$UNKNOWN"
@@ -169,104 +111,25 @@ cmd=("$testpmd" -d "$plugin" -l 0-1 --no-huge -m 512 --no-pci --file-prefix="$pr
 printf '%q ' "${cmd[@]}" >"$tmp/cmdline"
 [ "${VERBOSE:-0}" = 1 ] && note "running: $(cat "$tmp/cmdline")"
 
-mkfifo "$tmp/cmd"
 log=$tmp/testpmd.log
-stdbuf=()
-command -v stdbuf >/dev/null && stdbuf=(stdbuf -oL -eL)
-timeout -k 5 "$RUN_TIMEOUT" "${stdbuf[@]}" "${cmd[@]}" <"$tmp/cmd" >"$log" 2>&1 &
-tp_pid=$!
-exec 3>"$tmp/cmd"
+tp_spawn "$tmp/cmd" "$log" 5 "$RUN_TIMEOUT" "${cmd[@]}"
 
-prompts() { grep -o 'testpmd> ' "$log" 2>/dev/null | wc -l; }
-
-# tp CMD: send one command and wait for the prompt that follows its output.
-# The output (with the echoed command) is left in $last. Returns 1 once
-# testpmd is gone or stuck; from then on no command is sent.
-alive=1
-seq=0
-last=$tmp/out.0
-: >"$last"
-tp() {
-	local before off waited=0
-	seq=$((seq + 1))
-	last=$tmp/out.$seq
-	: >"$last"
-	[ "$alive" = 1 ] || return 1
-	if ! kill -0 "$tp_pid" 2>/dev/null; then
-		alive=0
-		note "testpmd is gone before '$1'"
-		return 1
-	fi
-	before=$(prompts)
-	off=$(stat -c %s "$log")
-	if ! printf '%s\n' "$1" >&3 2>/dev/null; then
-		alive=0
-		return 1
-	fi
-	while [ "$(prompts)" -le "$before" ]; do
-		if ! kill -0 "$tp_pid" 2>/dev/null; then
-			alive=0
-			note "testpmd died during '$1'"
-			break
-		fi
-		if [ "$waited" -ge $((CMD_WAIT * 20)) ]; then
-			alive=0
-			note "no prompt ${CMD_WAIT}s after '$1'"
-			break
-		fi
-		sleep 0.05
-		waited=$((waited + 1))
-	done
-	tail -c +"$((off + 1))" "$log" >"$last"
-	[ "$alive" = 1 ]
-}
-
-# Wait for the first prompt.
-waited=0
-while [ "$waited" -lt $((PROMPT_WAIT * 10)) ]; do
-	grep -q 'testpmd> ' "$log" 2>/dev/null && break
-	if ! kill -0 "$tp_pid" 2>/dev/null; then alive=0; break; fi
-	sleep 0.1
-	waited=$((waited + 1))
-done
-if [ "$alive" = 1 ] && ! grep -q 'testpmd> ' "$log"; then alive=0; fi
+# tp_cmd CMD (test/lib/common.sh) sends one command and leaves its output in
+# $last; once testpmd is gone or stuck, alive=0 and no command is sent.
+tp_cmd_init "$tmp" "$PROMPT_WAIT"
 if [ "$alive" != 1 ]; then
-	fail "testpmd-prompt" "no testpmd prompt; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
+	fail "testpmd-prompt" "no testpmd prompt; log tail: $(tp_log_tail 8)"
 	note "command: $(cat "$tmp/cmdline")"
 	finish
 fi
 pass "testpmd-prompt"
 
-# --- parsers (all read one command's output file) ------------------------------
+# --- parsers (all read one command's output file; the others are in common.sh) ----
 
-# "id name status" of each port in 'show port summary all'.
-summary_ports() {
-	awk '/^Port +MAC Address/ {on = 1; next}
-	     on && /^[0-9]+ / {print $1, $3, $5; next}
-	     on {on = 0}' "$1"
-}
-# The port id of a device name in a summary output, or nothing.
-port_named() { summary_ports "$1" | awk -v n="$2" '$2 == n {print $1; exit}'; }
-# "port rx_packets" lines of 'show port stats all'.
-stats_rx() {
-	awk '/NIC statistics for port/ {p = $6; next}
-	     /RX-packets:/ && p != "" {print p, $2; p = ""}' "$1"
-}
-# "port name value" lines of 'show port xstats all'.
-xstats_parse() {
-	awk '/NIC extended statistics for port/ {p = $7; next}
-	     p != "" && /^[A-Za-z0-9_.\[\]-]+: [0-9]+$/ {sub(/:$/, "", $1); print p, $1, $2}' "$1"
-}
-# 'Link status:' of 'show port info'.
-link_of() { awk '/^Link status:/ {print $3; exit}' "$1"; }
 # The output file of a command, one line, for reasons.
 brief() { tail -n +2 "$1" | grep -v -e '^testpmd> ' -e '^ *$' | head -n "${2:-4}" | tr '\n' '|' | cut -c1-400; }
 
-# snap NAME: sample the RX counters into $tmp/snap.NAME ("port rx" lines).
-snap() {
-	tp "show port stats all"
-	stats_rx "$last" >"$tmp/snap.$1"
-}
+# rx_of SNAP PORT: the RX-packets of PORT in the sample 'snap SNAP' took.
 rx_of() { awk -v p="$2" '$1 == p {print $2}' "$tmp/snap.$1"; }
 
 # growing "SNAP..." "PORT...": empty if each port's counter strictly grows along
@@ -301,11 +164,9 @@ samples() {
 	echo "${out%; }"
 }
 
-dead_reason() { echo "testpmd stopped responding; log tail: $(tail -n 6 "$log" | tr '\n' '|')"; }
-
 # --- start: the two command-line ports -------------------------------------------
 
-tp "show port summary all"
+tp_cmd "show port summary all"
 P0=$(port_named "$last" net_macvtap0)
 P1=$(port_named "$last" net_macvtap1)
 if [ -z "$P0" ] || [ -z "$P1" ]; then
@@ -318,13 +179,13 @@ else
 fi
 OTHERS="$P0 $P1"
 
-tp "start"
+tp_cmd "start"
 snap s0
 sleep "$GAP"
 snap s1
 why=$(growing "s0 s1" "$OTHERS")
 if [ "$alive" != 1 ]; then
-	fail "forwarding" "$(dead_reason)"
+	fail "forwarding" "$(tp_dead_reason testpmd)"
 	finish
 elif [ -n "$why" ]; then
 	fail "forwarding" "before any runtime change: $why"
@@ -335,7 +196,7 @@ fi
 
 # --- (a) attach at run time ------------------------------------------------------
 
-tp "port attach net_macvtap2,iface=net_pcap0,mac=$MAC3"
+tp_cmd "port attach net_macvtap2,iface=net_pcap0,mac=$MAC3"
 attach_out=$last
 PN=$(sed -n 's/^Port \([0-9]\+\) is attached.*/\1/p' "$attach_out" | head -n 1)
 snap s2
@@ -350,7 +211,7 @@ else
 fi
 why=$(growing "s1 s2 s3" "$OTHERS")
 if [ "$alive" != 1 ]; then
-	fail "attach-others-forwarding" "$(dead_reason)"
+	fail "attach-others-forwarding" "$(tp_dead_reason testpmd)"
 elif [ -n "$why" ]; then
 	fail "attach-others-forwarding" "$why"
 else
@@ -358,16 +219,16 @@ else
 fi
 
 if [ -n "$PN" ]; then
-	tp "port start $PN"
+	tp_cmd "port start $PN"
 	start_out=$last
 	snap s4
-	tp "show port info $PN"
+	tp_cmd "show port info $PN"
 	info_out=$last
 	sleep "$GAP"
 	snap s5
 	why=$(growing "s3 s4 s5" "$OTHERS")
 	if [ "$alive" != 1 ]; then
-		fail "attach-start" "$(dead_reason)"
+		fail "attach-start" "$(tp_dead_reason testpmd)"
 	elif grep -qiE 'fail|error|cannot' "$start_out"; then
 		fail "attach-start" "port start $PN: $(brief "$start_out" 6)"
 	elif [ "$(link_of "$info_out")" != up ]; then
@@ -379,16 +240,16 @@ if [ -n "$PN" ]; then
 	fi
 
 	# Forwarding again, now with the new port, from zeroed counters.
-	tp "stop"
-	tp "clear port xstats all"
-	tp "start"
+	tp_cmd "stop"
+	tp_cmd "clear port xstats all"
+	tp_cmd "start"
 	fwd_out=$last
 	sleep "$FORWARD_WAIT"
-	tp "stop"
-	tp "show port xstats all"
+	tp_cmd "stop"
+	tp_cmd "show port xstats all"
 	xstats_parse "$last" >"$tmp/xs.a"
 	if [ "$alive" != 1 ]; then
-		fail "attach-receives" "$(dead_reason)"
+		fail "attach-receives" "$(tp_dead_reason testpmd)"
 	elif ! grep -qE "RX P=$PN/Q=0" "$fwd_out"; then
 		fail "attach-receives" "'start' did not include port $PN in forwarding: $(brief "$fwd_out" 4)"
 	else
@@ -451,16 +312,16 @@ fi
 if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 	# testpmd refuses to stop a port of its forwarding configuration while
 	# forwarding: forward on the two others only.
-	tp "set portlist $P0,$P1"
-	tp "start"
+	tp_cmd "set portlist $P0,$P1"
+	tp_cmd "start"
 	snap b0
-	tp "port stop $PN"
+	tp_cmd "port stop $PN"
 	stop_out=$last
-	tp "show port info $PN"
+	tp_cmd "show port info $PN"
 	stop_info=$last
 	snap b1
 	if [ "$alive" != 1 ]; then
-		fail "detach-stop" "$(dead_reason)"
+		fail "detach-stop" "$(tp_dead_reason testpmd)"
 	elif grep -qE 'Please|fail|Fail|error' "$stop_out" || ! grep -q '^Done' "$stop_out"; then
 		fail "detach-stop" "port stop $PN: $(brief "$stop_out" 5)"
 	elif [ "$(link_of "$stop_info")" != down ]; then
@@ -469,13 +330,13 @@ if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 		pass "detach-stop"
 	fi
 
-	tp "port close $PN"
+	tp_cmd "port close $PN"
 	close_out=$last
-	tp "show port summary all"
+	tp_cmd "show port summary all"
 	close_sum=$last
 	snap b2
 	if [ "$alive" != 1 ]; then
-		fail "detach-close" "$(dead_reason)"
+		fail "detach-close" "$(tp_dead_reason testpmd)"
 	elif ! grep -q "^Port $PN is closed" "$close_out"; then
 		fail "detach-close" "port close $PN: $(brief "$close_out" 5)"
 	elif [ -n "$(port_named "$close_sum" net_macvtap2)" ]; then
@@ -484,7 +345,7 @@ if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 		pass "detach-close"
 	fi
 
-	tp "port detach $PN"
+	tp_cmd "port detach $PN"
 	detach_out=$last
 	how=""
 	if grep -q '^Device is detached' "$detach_out"; then
@@ -494,7 +355,7 @@ if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 		# 'port close' its id is gone and 'port detach' refuses it (net_null
 		# does the same); the device is then removed by name.
 		note "'port detach $PN' after 'port close $PN': $(brief "$detach_out" 1) (testpmd 22.11: close releases the port id); removing the device by name"
-		tp "device detach net_macvtap2"
+		tp_cmd "device detach net_macvtap2"
 		detach_out=$last
 		grep -q '^Device net_macvtap2 is detached' "$detach_out" && how="device detach"
 	fi
@@ -502,7 +363,7 @@ if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 	sleep "$GAP"
 	snap b4
 	if [ "$alive" != 1 ]; then
-		fail "detach-device" "$(dead_reason)"
+		fail "detach-device" "$(tp_dead_reason testpmd)"
 	elif [ -z "$how" ]; then
 		fail "detach-device" "the device was not detached: $(brief "$detach_out" 5)"
 	elif grep -qE '^net_macvtap: ' "$detach_out"; then
@@ -512,7 +373,7 @@ if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 	fi
 	why=$(growing "b0 b1 b2 b3 b4" "$OTHERS")
 	if [ "$alive" != 1 ]; then
-		fail "detach-others-forwarding" "$(dead_reason)"
+		fail "detach-others-forwarding" "$(tp_dead_reason testpmd)"
 	elif [ -n "$why" ]; then
 		fail "detach-others-forwarding" "$why (samples: $(samples "b0 b1 b2 b3 b4" "$OTHERS"))"
 	else
@@ -521,24 +382,24 @@ if [ -n "$PN" ] && [ "$alive" = 1 ]; then
 
 	# The name and the MAC are free again; detach without close this time
 	# (the bus removes the device, the driver closes the port itself).
-	tp "port attach net_macvtap2,iface=net_pcap0,mac=$MAC3"
+	tp_cmd "port attach net_macvtap2,iface=net_pcap0,mac=$MAC3"
 	re_out=$last
 	PR=$(sed -n 's/^Port \([0-9]\+\) is attached.*/\1/p' "$re_out" | head -n 1)
 	if [ -z "$PR" ]; then
 		fail "reattach-detach" "attaching net_macvtap2 with mac=$MAC3 again failed: $(brief "$re_out" 5)"
 	else
-		tp "stop"
-		tp "port start $PR"
-		tp "show port info $PR"
+		tp_cmd "stop"
+		tp_cmd "port start $PR"
+		tp_cmd "show port info $PR"
 		re_link=$(link_of "$last")
-		tp "port stop $PR"
-		tp "port detach $PR"
+		tp_cmd "port stop $PR"
+		tp_cmd "port detach $PR"
 		re_det=$last
-		tp "show port summary all"
+		tp_cmd "show port summary all"
 		re_sum=$last
-		tp "start"
+		tp_cmd "start"
 		if [ "$alive" != 1 ]; then
-			fail "reattach-detach" "$(dead_reason)"
+			fail "reattach-detach" "$(tp_dead_reason testpmd)"
 		elif [ "$re_link" != up ]; then
 			fail "reattach-detach" "re-attached port $PR started with link '$re_link'"
 		elif ! grep -q '^Device is detached' "$re_det"; then
@@ -570,12 +431,12 @@ expected_errors=()
 snap c0
 for entry in "${BAD[@]}"; do
 	IFS='|' read -r name devargs key <<<"$entry"
-	tp "port attach $devargs"
+	tp_cmd "port attach $devargs"
 	out=$last
 	drv=$(grep -E '^net_macvtap: ' "$out" | head -n 1)
 	[ -n "$drv" ] && expected_errors+=("$drv")
 	if [ "$alive" != 1 ]; then
-		fail "$name" "$(dead_reason)"
+		fail "$name" "$(tp_dead_reason testpmd)"
 		break
 	elif grep -q 'is attached' "$out"; then
 		fail "$name" "the attach succeeded: $(brief "$out" 5)"
@@ -589,14 +450,14 @@ for entry in "${BAD[@]}"; do
 		pass "$name"
 	fi
 done
-tp "show port summary all"
+tp_cmd "show port summary all"
 c_sum=$last
 snap c1
 sleep "$GAP"
 snap c2
 why=$(growing "c0 c1 c2" "$OTHERS")
 if [ "$alive" != 1 ]; then
-	fail "bad-devargs-testpmd-alive" "$(dead_reason)"
+	fail "bad-devargs-testpmd-alive" "$(tp_dead_reason testpmd)"
 elif [ "$(summary_ports "$c_sum" | awk '{print $2}' | sort | tr '\n' ' ')" != "net_macvtap0 net_macvtap1 " ]; then
 	fail "bad-devargs-testpmd-alive" "after the failed attaches testpmd lists: $(summary_ports "$c_sum" | tr '\n' ';')"
 elif [ -n "$why" ]; then
@@ -605,16 +466,16 @@ else
 	pass "bad-devargs-testpmd-alive"
 fi
 
-tp "port attach net_macvtap3,iface=net_pcap0,mac=$MAC_SPARE"
+tp_cmd "port attach net_macvtap3,iface=net_pcap0,mac=$MAC_SPARE"
 good_out=$last
 PG=$(sed -n 's/^Port \([0-9]\+\) is attached.*/\1/p' "$good_out" | head -n 1)
 if [ "$alive" != 1 ]; then
-	fail "bad-devargs-name-reusable" "$(dead_reason)"
+	fail "bad-devargs-name-reusable" "$(tp_dead_reason testpmd)"
 elif [ -z "$PG" ]; then
 	fail "bad-devargs-name-reusable" "net_macvtap3 with good devargs did not attach after the failed attempts: $(brief "$good_out" 5)"
 else
 	# Never started: testpmd has it stopped, so it may go at once.
-	tp "port detach $PG"
+	tp_cmd "port detach $PG"
 	if grep -q '^Device is detached' "$last"; then
 		pass "bad-devargs-name-reusable"
 	else
@@ -624,17 +485,17 @@ fi
 
 # --- (d) administrative link down/up ---------------------------------------------------
 
-tp "set link-down port $P0"
+tp_cmd "set link-down port $P0"
 down_out=$last
-tp "show port info $P0"
+tp_cmd "show port info $P0"
 down_info=$last
-tp "show port info $P1"
+tp_cmd "show port info $P1"
 other_info=$last
 snap d0
 sleep "$GAP"
 snap d1
 if [ "$alive" != 1 ]; then
-	fail "link-down" "$(dead_reason)"
+	fail "link-down" "$(tp_dead_reason testpmd)"
 elif grep -qiE 'fail|error' "$down_out"; then
 	fail "link-down" "set link-down port $P0: $(brief "$down_out" 4)"
 elif [ "$(link_of "$down_info")" != down ]; then
@@ -651,15 +512,15 @@ else
 	pass "link-down"
 fi
 
-tp "set link-up port $P0"
+tp_cmd "set link-up port $P0"
 up_out=$last
-tp "show port info $P0"
+tp_cmd "show port info $P0"
 up_info=$last
 snap d2
 sleep "$GAP"
 snap d3
 if [ "$alive" != 1 ]; then
-	fail "link-up" "$(dead_reason)"
+	fail "link-up" "$(tp_dead_reason testpmd)"
 elif grep -qiE 'fail|error' "$up_out"; then
 	fail "link-up" "set link-up port $P0: $(brief "$up_out" 4)"
 elif [ "$(link_of "$up_info")" != up ]; then
@@ -674,22 +535,15 @@ fi
 
 # --- quit and the log -----------------------------------------------------------
 
-tp "stop"
+tp_cmd "stop"
 if [ "$alive" = 1 ]; then
-	printf 'quit\n' >&3 2>/dev/null
+	tp_send quit
 fi
-exec 3>&-
-wait "$tp_pid"
-rc=$?
-tp_pid=""
-[ "${VERBOSE:-0}" = 1 ] && sed 's/^/# | /' "$log" >&2
+tp_wait_exit
 
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-	fail "testpmd-quit" "timed out after ${RUN_TIMEOUT}s; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
-elif [ "$rc" != 0 ]; then
-	fail "testpmd-quit" "exit status $rc; log tail: $(tail -n 8 "$log" | tr '\n' '|')"
-elif ! grep -q '^Bye' "$log"; then
-	fail "testpmd-quit" "testpmd did not quit cleanly"
+why=$(tp_exit_reason "$tp_rc" "$RUN_TIMEOUT")
+if [ -n "$why" ]; then
+	fail "testpmd-quit" "$why"
 else
 	pass "testpmd-quit"
 fi
