@@ -89,6 +89,7 @@ teardown() {
 }
 cleanup() {
 	teardown
+	[ -n "${pcap_link:-}" ] && rm -f -- "$pcap_link"
 	if [ -n "$tmp" ] && [ "${KEEP_TMP:-0}" != 1 ] && [ -n "$huge" ] && mountpoint -q "$huge" 2>/dev/null; then
 		note "$huge is still mounted: $tmp left in place"
 	else
@@ -154,9 +155,23 @@ else
 	finish
 fi
 
+# DPDK 22.11's net_pcap keeps its devargs for secondary processes in 64 bytes:
+# a capture deep in a clone's build tree would be cut off there, and the
+# secondary's net_pcap0 would fail. Reach it through a short link in /tmp.
+pcap_link=$(mktemp -u /tmp/mvtpi.XXXXXX)
+if ! ln -s "$tmp/in.pcap" "$pcap_link"; then
+	fail "capture-generated" "cannot link the capture into /tmp"
+	finish
+fi
+pcap_args="rx_pcap=$pcap_link,infinite_rx=1"
+if [ ${#pcap_args} -gt 63 ]; then
+	fail "capture-generated" "net_pcap devargs too long for a secondary (${#pcap_args} > 63)"
+	finish
+fi
+
 cmd=("$testpmd" -d "$plugin" -l 0-1 --no-pci --huge-dir "$huge" --file-prefix="$prefix"
 	--log-level=pmd.net.macvtap:info
-	--vdev "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"
+	--vdev "net_pcap0,$pcap_args"
 	--vdev "net_macvtap0,iface=net_pcap0,mac=$MAC1"
 	--vdev "net_macvtap1,iface=net_pcap0,mac=$MAC2"
 	-- -i --total-num-mbufs=8192 --forward-mode=rxonly --port-topology=loop --no-flush-rx)
