@@ -49,6 +49,7 @@ run_suite kernel_oracle "$top/test/kernel_oracle.sh"
 run_suite runtime "$top/test/testpmd_runtime.sh"
 run_suite proc_info "$top/test/proc_info.sh"
 run_suite install "$top/test/install.sh"
+run_suite ovs_dpdk "$top/test/ovs_dpdk.sh"
 run_suite bench_quick "$top/test/bench_quick.sh"
 
 passed=$(grep -c '^PASS: ' "$results")

@@ -1107,6 +1107,61 @@ test_busy_ring_still_polls(void)
 	return t_env_fini(&e);
 }
 
+/*
+ * A queue whose pool has a private area (as OVS-DPDK's, which keeps per-packet
+ * state there) only ever gets mbufs from that pool, unicast and broadcast
+ * copies alike; rxq_info reports it.
+ */
+static int
+test_app_pool_with_priv(void)
+{
+	static struct t_env e;
+	struct rte_mempool *priv_pool;
+	struct rte_eth_rxq_info qi;
+	struct rte_eth_conf conf;
+	struct rte_mbuf *m[32];
+	uint16_t port, n, got = 0, i;
+	int a, b, tries;
+
+	priv_pool = rte_pktmbuf_pool_create("t_priv_pool", 1023, 0, 64,
+					    RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	CHECK(priv_pool != NULL, "pool with a private area");
+	TRY(t_env_init(&e, 1));
+	TRY(t_add_port(&e, "mac=02:00:00:00:05:01", 1, 0, &a));
+	CHECK_EQ(t_probe(&e, "mac=02:00:00:00:05:02", &b), 0, "probe");
+	port = e.ports[b];
+	memset(&conf, 0, sizeof(conf));
+	CHECK_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0, "configure");
+	CHECK_EQ(rte_eth_rx_queue_setup(port, 0, 0, 0, NULL, priv_pool), 0, "rxq");
+	CHECK_EQ(rte_eth_tx_queue_setup(port, 0, 0, 0, NULL), 0, "txq");
+	CHECK_EQ(rte_eth_dev_start(port), 0, "start");
+	CHECK_EQ(rte_eth_rx_queue_info_get(port, 0, &qi), 0, "rxq info");
+	CHECK(qi.mp == priv_pool, "rxq_info reports the application's pool");
+	for (i = 0; i < 8; i++)
+		m[i] = t_make(i % 2 ? BCAST : "02:00:00:00:05:02", EXT, 0x0800, 700 + i);
+	TRY(t_inject(&e, 0, m, 8));
+	for (tries = 0; tries < 10 && got < 8; tries++) {
+		n = rte_eth_rx_burst(port, 0, m, 32);
+		for (i = 0; i < n; i++) {
+			CHECK(m[i]->pool == priv_pool, "frame %u from pool %s", t_frame_id(m[i]),
+			      m[i]->pool->name);
+			CHECK_EQ(t_frame_id(m[i]) >= 700 && t_frame_id(m[i]) < 708, 1, "content");
+			CHECK_EQ(m[i]->port, port, "mbuf->port");
+		}
+		got += n;
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	CHECK_EQ(got, 8, "frames received");
+	/* The other port, with a plain pool, got the broadcasts too. */
+	n = rte_eth_rx_burst(e.ports[a], 0, m, 32);
+	CHECK_EQ(n, 4, "broadcasts on the plain port");
+	rte_pktmbuf_free_bulk(m, n);
+	TRY(t_env_fini(&e));
+	CHECK(rte_mempool_full(priv_pool), "private pool full again");
+	rte_mempool_free(priv_pool);
+	return 0;
+}
+
 struct test_case {
 	const char *name;
 	int (*fn)(void);
@@ -1134,6 +1189,7 @@ static const struct test_case tests[] = {
 	{ "two_lcores", test_two_lcores },
 	{ "pool_held_by_lower", test_pool_held_by_lower },
 	{ "busy_ring_still_polls", test_busy_ring_still_polls },
+	{ "app_pool_with_priv", test_app_pool_with_priv },
 };
 
 /* After every test: the pool full again, no driver mempool or allocation left. */

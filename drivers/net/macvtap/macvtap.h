@@ -71,7 +71,8 @@ struct tap_queue_stats {
 struct tap_queue {
 	struct rte_ring *ring;       /* MP enqueue (lower queues, bridge TX), SC dequeue */
 	struct macvtap_dev *dev;
-	struct rte_mempool *mp;      /* reported by rxq_info; frames come from the lower's pool */
+	struct rte_mempool *mp;      /* the application's pool for this queue */
+	bool copy_to_pool;           /* mp has a private area: frames must come from it */
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */

@@ -540,8 +540,7 @@ macvtap_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_de
 	int ret;
 
 	macvtap_rx_queue_release(eth_dev, qid);
-	ret = tap_queue_create(dev, qid, nb_desc, socket_id,
-			       dev->port->mp != NULL ? dev->port->mp : mp, &q);
+	ret = tap_queue_create(dev, qid, nb_desc, socket_id, mp, &q);
 	if (ret != 0)
 		return ret;
 	eth_dev->data->rx_queues[qid] = q;

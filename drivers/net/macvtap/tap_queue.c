@@ -16,6 +16,9 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
+#include <rte_memcpy.h>
+#include <ethdev_driver.h>
+
 #include "macvtap.h"
 
 int
@@ -42,6 +45,8 @@ tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 	}
 	q->dev = dev;
 	q->mp = mp;
+	/* A pool with a private area belongs to an application that uses it. */
+	q->copy_to_pool = rte_pktmbuf_priv_size(mp) != 0;
 	q->queue_id = queue_id;
 	q->next_lower_queue = queue_id;
 	q->nb_desc = nb_desc;
@@ -148,6 +153,61 @@ tap_queue_stats_reset(struct tap_queue *q)
 }
 
 /*
+ * Frames handed to the application must come from the pool it gave the
+ * queue when that pool has a private area: OVS-DPDK keeps per-packet state
+ * there and reads it for every frame it receives. Frames from another pool
+ * are copied into it (one bulk allocation, a plain copy for one segment);
+ * a frame with no mbuf for it is dropped and counted as rx_nombuf.
+ */
+static uint16_t
+tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct rte_mbuf *copies[MACVLAN_POLL_BURST], *orig[MACVLAN_POLL_BURST];
+	uint16_t i, n = 0, kept = 0, failed = 0;
+
+	for (i = 0; i < nb; i++)
+		if (pkts[i]->pool != q->mp)
+			n++;
+	if (n == 0)
+		return nb;
+	if (rte_pktmbuf_alloc_bulk(q->mp, copies, n) != 0)
+		memset(copies, 0, n * sizeof(copies[0]));
+	for (i = 0, n = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i], *c;
+
+		if (m->pool == q->mp) {
+			pkts[kept++] = m;
+			continue;
+		}
+		c = copies[n++];
+		if (c != NULL && m->nb_segs == 1 && m->data_len <= rte_pktmbuf_tailroom(c)) {
+			rte_memcpy(rte_pktmbuf_mtod(c, void *), rte_pktmbuf_mtod(m, void *),
+				   m->data_len);
+			c->data_len = m->data_len;
+			c->pkt_len = m->pkt_len;
+			c->port = m->port;
+			c->ol_flags = m->ol_flags & ~(RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT);
+			c->packet_type = m->packet_type;
+			c->hash = m->hash;
+			c->vlan_tci = m->vlan_tci;
+			c->vlan_tci_outer = m->vlan_tci_outer;
+		} else {
+			/* Several segments, or a small buffer: the general copy. */
+			if (c != NULL)
+				rte_pktmbuf_free(c);
+			c = rte_pktmbuf_copy(m, q->mp, 0, UINT32_MAX);
+		}
+		orig[failed++] = m;
+		if (c != NULL)
+			pkts[kept++] = c;
+		else
+			rte_eth_devices[q->dev->port_id].data->rx_mbuf_alloc_failed++;
+	}
+	rte_pktmbuf_free_bulk(orig, failed);
+	return kept;
+}
+
+/*
  * The port's rx burst. Queue q of a port with n queues stands for the lower's
  * queues q, q + n, q + 2n... so that every lower queue is polled whatever the
  * queue counts. Each call takes what waits in the ring, and only when the
@@ -168,6 +228,8 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct macvlan_reader reader;
 	uint16_t nb, lq;
 
+	if (unlikely(q->copy_to_pool))
+		nb_pkts = RTE_MIN(nb_pkts, (uint16_t)MACVLAN_POLL_BURST); /* what it copies at once */
 	/* What waits in the ring is older than anything polled now: it goes first. */
 	nb = rte_ring_sc_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
 	/*
@@ -190,5 +252,7 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		lq += dev->nb_rx_queues;
 		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
 	}
+	if (unlikely(q->copy_to_pool) && nb != 0)
+		nb = tap_queue_to_pool(q, pkts, nb);
 	return nb;
 }

@@ -1,0 +1,813 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The net_macvtap authors
+#
+# net_macvtap ports in the stock Debian OVS-DPDK (openvswitch-switch-dpdk's
+# ovs-vswitchd-dpdk, OVS 3.1 on DPDK 22.11), loaded as a plugin with -d.
+#
+# A private ovsdb-server and ovs-vswitchd run from a fresh directory under
+# build/ (database, sockets, pid files, logs); nothing of a system Open
+# vSwitch is used or touched. EAL gets, through other_config:dpdk-extra:
+#   --no-huge --legacy-mem -m 1024 --file-prefix=<unique> --no-pci
+#   -d <plugin> --log-level=pmd.net.macvtap:info
+#   --vdev net_pcap0,rx_pcap=in.pcap,infinite_rx=1   the lower, replaying forever
+#   --vdev net_null0,no-rx=1 --vdev net_null1,no-rx=1  the sinks
+# and one PMD core. The bridge br0 (datapath_type=netdev, fail_mode=secure)
+# has four type=dpdk ports:
+#   mv0 (ofport 1)  net_macvtap0,iface=net_pcap0,mac=02:00:00:00:00:01
+#   mv1 (ofport 2)  net_macvtap1,iface=net_pcap0,mac=02:00:00:00:00:02
+#   s0  (ofport 3)  net_null0     s1 (ofport 4)  net_null1
+# and the flows in_port=1,actions=output:3 and in_port=2,actions=output:4
+# (everything else is dropped), so sink N transmits what port mvN received.
+#
+# in.pcap: per cycle of 90 frames, 12 to MAC1, 24 to MAC2, 6 broadcasts and
+# 48 to MACs nobody owns (shuffled). The counts are 1, 2, 4 and 8 times 6, so
+# a counter's share of the lower's frames tells which classes it is made of.
+# Counters are read live through EAL telemetry (the dpdk_telemetry.v2 socket
+# of ovs-vswitchd-dpdk) twice, 2 s apart: the lower's own ipackets (net_pcap
+# counts them; the driver owns the lower, OVS does not see it), each macvtap
+# port's xstats, each sink's opackets. Only the deltas count, so start-up and
+# the order in which ports came up do not matter.
+#
+# Checks (one 'PASS: name' or 'FAIL: name: reason' each):
+#   ovs-start         ovs-vswitchd-dpdk starts and initialises DPDK with -d
+#                     <plugin> and the lower in dpdk-extra
+#   port-up-mvN       the port gets its ofport and an empty error column:
+#                     OVS probed net_macvtapN and then found it again by its
+#                     devargs (mac= included); ovs-vswitchd-dpdk survives it
+#   plugin-loaded     the driver's probe line for each port added is in the
+#                     ovs-vswitchd log
+#   status-mvN        status:driver_name=net_macvtap, mac_in_use is the MAC
+#                     asked for, status:port_no is the port the driver probed
+#                     (and differs between the two)
+#   link-mvN          link_state up
+#   rx-grows          both ports' rx packets grow (dpctl/show -s)
+#   delivery-mvN      port N gets exactly its unicast and the broadcasts
+#                     (rx, rx_unicast_packets, rx_broadcast_packets), and its
+#                     sink transmits what it received
+#   delivery-unknown  unknown unicast reaches nobody: lower_rx_no_port_dropped
+#                     is their share; the driver's lower_rx_packets matches
+#                     net_pcap0's ipackets
+#   del-port          'ovs-vsctl del-port br0 mv1' works: the port is gone
+#                     from the database and the datapath, OVS logs "Device
+#                     '...' has been removed and detached", no error
+#   after-del-rx      mv0 keeps receiving
+#   after-del-share   mv0 still gets exactly MAC1 + broadcast
+#   after-del-noport  frames to MAC2 are now "no port" drops too
+#   after-del-sink1   sink s1 transmits nothing more
+#   vswitchd-alive    ovs-vswitchd-dpdk is still running at the end
+#   vswitchd-exit     'ovs-appctl exit --cleanup' ends it with status 0 and no
+#                     error or emergency in its log
+# When ovs-vswitchd-dpdk dies, the check at hand fails with how it ended
+# (signal), its last words on stderr and its last log line, and the run
+# stops there. A run is bounded (85 s) and cleans up (processes, its
+# directory, /var/run/dpdk/<prefix>) however it ends.
+#
+# SKIP (exit 0): not root, ovs-vswitchd-dpdk (openvswitch-switch-dpdk) or the
+# OVS tools not installed (this test never installs them), fewer than 2 CPUs.
+# Exit status: 0 when no check failed, 1 otherwise.
+#
+# Environment:
+#   MACVTAP_BUILD_DIR  build tree (default: <repo>/build)
+#   MACVTAP_PLUGIN     plugin .so (default: $MACVTAP_BUILD_DIR/drivers/net/macvtap/librte_net_macvtap.so)
+#   OVS_DPDK_BIN       default /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk
+#   OVS_DPDK_TIMEOUT   seconds the whole run may take (default 85)
+#   KEEP_TMP=1         keep the work directory (its path is printed)
+#   VERBOSE=1          print the ovs-vswitchd log at the end
+
+# shellcheck disable=SC2317  # functions run from traps
+set -u
+export PYTHONDONTWRITEBYTECODE=1
+
+NAME=ovs-dpdk
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+build=${MACVTAP_BUILD_DIR:-$repo/build}
+plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
+OVS_DPDK_BIN=${OVS_DPDK_BIN:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
+OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
+pcaplib=$here/lib
+
+MAC1=02:00:00:00:00:01
+MAC2=02:00:00:00:00:02
+SRC_MAC=02:00:00:00:00:fe
+# Unowned destinations: one bit off MAC1 in the last byte, in a middle byte,
+# in the first byte.
+UNKNOWN_MACS="02:00:00:00:00:03 02:00:00:00:01:01 0a:00:00:00:00:01"
+BR=br0
+MEM=1024
+TIMEOUT=${OVS_DPDK_TIMEOUT:-85}
+[[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || TIMEOUT=85
+
+# ---------------------------------------------------------------- results
+failed=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; failed=1; }
+note() { echo "# $*" >&2; }
+skip() {
+	echo "SKIP: $NAME: $*"
+	exit 0
+}
+
+WORK=
+WATCHDOG=
+NAP_PID=
+DB_PID=
+VS_PID=
+PREFIX=
+
+# The last EMER/ERR lines of the ovs-vswitchd log, on one line.
+log_errors() {
+	[ -n "$WORK" ] && [ -f "$WORK/ovs-vswitchd.log" ] || return 0
+	grep -E '\|(EMER|ERR)\|' "$WORK/ovs-vswitchd.log" 2>/dev/null | tail -n "${1:-3}" |
+		sed 's/^[^|]*|[^|]*|//' | tr '\n' ' ' | sed 's/ *$//'
+}
+
+# A failure after which nothing else can be checked.
+fatal() {
+	fail "$1" "$2"
+	if [ -n "$WORK" ] && [ -f "$WORK/ovs-vswitchd.log" ]; then
+		note "last lines of ovs-vswitchd.log:"
+		tail -n 25 "$WORK/ovs-vswitchd.log" | sed 's/^/# | /' >&2
+	fi
+	exit 1
+}
+
+# ---------------------------------------------------------------- processes
+# alive PID: the process exists and is not a zombie.
+alive() {
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# Stop a process that this script started, by pid, and only while its
+# command line still names our work directory. No `wait` here: this runs
+# from the EXIT trap, where bash's wait can hang on an already reaped child.
+stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	alive "$pid" || return 0
+	tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		alive "$pid" || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	for i in $(seq 20); do
+		alive "$pid" || return 0
+		sleep 0.1
+	done
+	note "warning: process $pid did not stop"
+}
+
+# A sleep that a signal (the watchdog's, a ^C) interrupts at once.
+nap() {
+	sleep "$1" &
+	NAP_PID=$!
+	wait "$NAP_PID"
+	NAP_PID=
+}
+
+# Why ovs-vswitchd-dpdk is gone, into REASON: how it ended, what it wrote
+# to stderr that is not a log line (glibc's and DPDK's last words), the last
+# line of its log. Only in the main shell (it reaps the process).
+VS_END=
+vs_death() {
+	local st said
+	if [ -n "$VS_PID" ] && ! alive "$VS_PID"; then
+		wait "$VS_PID" 2>/dev/null
+		st=$?
+		VS_PID=
+		if [ "$st" -gt 128 ]; then
+			VS_END="killed by signal $((st - 128)) (SIG$(kill -l $((st - 128)) 2>/dev/null))"
+		else
+			VS_END="exit status $st"
+		fi
+	fi
+	REASON="ovs-vswitchd-dpdk died: ${VS_END:-gone}"
+	said=$(grep -avE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/ovs-vswitchd.out" 2>/dev/null |
+		tail -n 3 | tr '\n' ' ')
+	[ -z "$said" ] || REASON="$REASON; stderr: ${said% }"
+	REASON="$REASON; last log line: $(grep -v '|coverage|' "$VSLOG" 2>/dev/null | tail -n 1 |
+		sed 's/^[^|]*|[^|]*|//')"
+	if grep -q 'free(): invalid pointer' <<< "$said"; then
+		note "hint: OVS gives a packet back with glibc free() when the dp_packet 'source' that" \
+			"follows the rte_mbuf in OVS's mempool is not DPBUF_DPDK, i.e. when a port's rx" \
+			"burst returns mbufs that are not from the mempool OVS passed to rx_queue_setup"
+	fi
+}
+vs_alive() { [ -n "$VS_PID" ] && alive "$VS_PID"; }
+
+cleanup() {
+	local rc=$?
+	# A second signal (timeout(1), ^C twice) must not cut the cleanup short.
+	trap '' INT TERM HUP
+	trap - EXIT
+	[ -z "$NAP_PID" ] || kill "$NAP_PID" 2>/dev/null
+	if [ -n "$WATCHDOG" ]; then
+		# shellcheck disable=SC2046  # one word per pid
+		kill $(ps -o pid= --ppid "$WATCHDOG" 2>/dev/null) "$WATCHDOG" 2>/dev/null
+	fi
+	stop_pid "$VS_PID"
+	stop_pid "$DB_PID"
+	if [ "${VERBOSE:-0}" = 1 ] && [ -n "$WORK" ] && [ -f "$WORK/ovs-vswitchd.log" ]; then
+		sed 's/^/# | /' "$WORK/ovs-vswitchd.log" >&2
+	fi
+	if [ -n "$PREFIX" ] && [ -d "/var/run/dpdk/$PREFIX" ]; then
+		rm -rf -- "/var/run/dpdk/$PREFIX"
+	fi
+	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+		if [ "${KEEP_TMP:-0}" = 1 ]; then
+			note "kept $WORK"
+		else
+			rm -rf -- "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+on_signal() {
+	if [ -n "$WORK" ] && [ -f "$WORK/timed-out" ]; then
+		fatal "$NAME" "timed out after ${TIMEOUT} s"
+	fi
+	fatal "$NAME" "interrupted by SIG$1"
+}
+
+trap cleanup EXIT
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
+trap 'on_signal HUP' HUP
+
+# ---------------------------------------------------------------- prerequisites
+[ "$(id -u)" = 0 ] || skip "needs root (DPDK)"
+[ -x "$OVS_DPDK_BIN" ] ||
+	skip "$OVS_DPDK_BIN not found: openvswitch-switch-dpdk is not installed"
+for t in ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl ovs-ofctl; do
+	command -v "$t" >/dev/null || skip "$t not found (openvswitch-common/openvswitch-switch)"
+done
+[ -f "$OVS_SCHEMA" ] || skip "$OVS_SCHEMA not found"
+command -v python3 >/dev/null || skip "python3 not found"
+[ -f "$pcaplib/pcapgen.py" ] || { fail "$NAME" "$pcaplib/pcapgen.py not found"; exit 1; }
+[ -f "$plugin" ] || { fail "$NAME" "no plugin at $plugin (build with: bash devtools/setup.sh)"; exit 1; }
+plugin=$(cd "$(dirname "$plugin")" && pwd)/$(basename "$plugin")
+
+# CPUs: the PMD thread on the highest allowed one, the rest for ovsdb-server,
+# ovs-vswitchd's other threads and this script.
+mapfile -t CPUS < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
+[ "${#CPUS[@]}" -ge 2 ] || skip "needs at least 2 usable CPUs (one for the PMD), have ${#CPUS[@]}"
+PMD_CORE=${CPUS[-1]}
+OTHER_CPUS=$(IFS=,; echo "${CPUS[*]:0:${#CPUS[@]}-1}")
+PMD_MASK=$(printf '0x%x' $((1 << PMD_CORE)))
+
+mkdir -p "$build" || { fail "$NAME" "cannot create $build"; exit 1; }
+WORK=$(mktemp -d "$build/ovs_dpdk.XXXXXX") || { WORK=; fail "$NAME" "mktemp -d under $build failed"; exit 1; }
+case "$WORK$plugin" in
+*[[:space:],\"\'=]*) fatal "$NAME" "path '$WORK' or '$plugin' has characters that DPDK arguments cannot carry" ;;
+esac
+PREFIX="mvt_ovs_$$_${WORK##*.}"
+[ ! -e "/var/run/dpdk/$PREFIX" ] || { p=$PREFIX; PREFIX=; fatal "$NAME" "/var/run/dpdk/$p already exists"; }
+
+# Past TIMEOUT seconds the watchdog marks the run timed out and stops it;
+# the EXIT trap cleans up.
+(
+	for ((i = 0; i < TIMEOUT; i++)); do
+		sleep 1
+		kill -0 $$ 2>/dev/null || exit 0
+	done
+	: > "$WORK/timed-out"
+	kill -TERM $$ 2>/dev/null
+) &
+WATCHDOG=$!
+
+# Everything OVS looks up by default goes to the private directory.
+export OVS_RUNDIR="$WORK" OVS_DBDIR="$WORK" OVS_LOGDIR="$WORK" \
+	OVS_SYSCONFDIR="$WORK" OVS_PKGDATADIR=/usr/share/openvswitch
+DB_SOCK="$WORK/db.sock"
+VS_CTL="$WORK/ovs-vswitchd.ctl"
+VSCTL=(ovs-vsctl --db="unix:$DB_SOCK" --timeout=20)
+APPCTL=(ovs-appctl --timeout=10 -t "$VS_CTL")
+OFCTL_TARGET="unix:$WORK/$BR.mgmt"
+VSLOG="$WORK/ovs-vswitchd.log"
+
+# ---------------------------------------------------------------- input
+PCAP="$WORK/in.pcap"
+# shellcheck disable=SC2086  # UNKNOWN_MACS: one word per MAC
+python3 - "$pcaplib" "$PCAP" "$MAC1" "$MAC2" "$SRC_MAC" $UNKNOWN_MACS <<'EOF' ||
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import pcapgen
+path, mac1, mac2, src = sys.argv[2:6]
+unknown = sys.argv[6:]
+# Per cycle: 12 to MAC1, 24 to MAC2, 6 broadcasts, 48 unknown (1, 2, 4, 8 x 6).
+cycle = [mac1] * 12 + [mac2] * 24 + [pcapgen.BROADCAST] * 6 + \
+    [unknown[i % len(unknown)] for i in range(48)]
+rng = random.Random(5)
+dsts = []
+for _ in range(4):
+    c = list(cycle)
+    rng.shuffle(c)
+    dsts += c
+pcapgen.write_pcap(path, [pcapgen.make_frame(d, src, n + 1) for n, d in enumerate(dsts)])
+EOF
+	fatal "$NAME" "could not write the input capture"
+
+# ---------------------------------------------------------------- ovsdb
+ovsdb-tool create "$WORK/conf.db" "$OVS_SCHEMA" >/dev/null || fatal "$NAME" "ovsdb-tool create failed"
+taskset -c "$OTHER_CPUS" ovsdb-server "$WORK/conf.db" \
+	--remote="punix:$DB_SOCK" \
+	--pidfile="$WORK/ovsdb-server.pid" --unixctl="$WORK/ovsdb-server.ctl" \
+	--log-file="$WORK/ovsdb-server.log" --no-chdir \
+	> "$WORK/ovsdb-server.out" 2>&1 &
+DB_PID=$!
+for i in $(seq 100); do
+	[ -S "$DB_SOCK" ] && "${VSCTL[@]}" --no-wait show >/dev/null 2>&1 && break
+	alive "$DB_PID" || fatal "$NAME" "ovsdb-server exited: $(tail -n 1 "$WORK/ovsdb-server.out")"
+	sleep 0.1
+done
+"${VSCTL[@]}" --no-wait init || fatal "$NAME" "ovsdb-server does not answer on $DB_SOCK"
+
+EAL_EXTRA="--no-huge --legacy-mem -m $MEM --file-prefix=$PREFIX --no-pci -d $plugin"
+EAL_EXTRA="$EAL_EXTRA --log-level=pmd.net.macvtap:info"
+EAL_EXTRA="$EAL_EXTRA --vdev net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
+EAL_EXTRA="$EAL_EXTRA --vdev net_null0,no-rx=1 --vdev net_null1,no-rx=1"
+"${VSCTL[@]}" --no-wait set Open_vSwitch . \
+	other_config:dpdk-init=true \
+	other_config:pmd-cpu-mask="$PMD_MASK" \
+	other_config:dpdk-extra="\"$EAL_EXTRA\"" || fatal "$NAME" "could not configure DPDK in the database"
+
+# ---------------------------------------------------------------- vswitchd
+taskset -c "$OTHER_CPUS" "$OVS_DPDK_BIN" "unix:$DB_SOCK" \
+	--pidfile="$WORK/ovs-vswitchd.pid" --unixctl="$VS_CTL" \
+	--log-file="$VSLOG" --no-chdir \
+	> "$WORK/ovs-vswitchd.out" 2>&1 &
+VS_PID=$!
+started=0
+for i in $(seq 300); do
+	if ! vs_alive; then
+		vs_death
+		fatal ovs-start "at start-up: $REASON; errors logged: $(log_errors 2)"
+	fi
+	if grep -q 'DPDK Enabled - initialized' "$VSLOG" 2>/dev/null &&
+		"${APPCTL[@]}" version >/dev/null 2>&1; then
+		started=1
+		break
+	fi
+	sleep 0.1
+done
+[ "$started" = 1 ] || fatal ovs-start "ovs-vswitchd-dpdk did not initialise DPDK within 30 s: $(log_errors 2)"
+pass ovs-start
+note "$("$OVS_DPDK_BIN" --version 2>/dev/null | head -n 1);" \
+	"$(sed -n 's/.*dpdk|INFO|Using \(DPDK .*\)$/\1/p' "$VSLOG" | head -n 1)"
+
+# ---------------------------------------------------------------- bridge
+# fail_mode=secure: no implicit NORMAL flow; our flows name fixed ofports,
+# so they are in place before any port receives.
+"${VSCTL[@]}" add-br "$BR" -- set bridge "$BR" datapath_type=netdev fail_mode=secure ||
+	fatal "$NAME" "could not create the netdev bridge $BR"
+ovs-ofctl del-flows "$OFCTL_TARGET" || fatal "$NAME" "ovs-ofctl del-flows failed"
+printf '%s\n' "priority=0,actions=drop" \
+	"priority=100,in_port=1,actions=output:3" \
+	"priority=100,in_port=2,actions=output:4" > "$WORK/flows.txt"
+ovs-ofctl add-flows "$OFCTL_TARGET" "$WORK/flows.txt" || fatal "$NAME" "ovs-ofctl add-flows failed"
+
+# vsctl_watch ARGS...: ovs-vsctl ARGS, given up at once if ovs-vswitchd-dpdk
+# dies meanwhile (ovs-vsctl would wait for it until its own timeout). Its
+# output goes to $WORK/vsctl.out; the reason of a failure to REASON.
+vsctl_watch() {
+	local pid rc
+	"${VSCTL[@]}" "$@" > "$WORK/vsctl.out" 2>&1 &
+	pid=$!
+	while alive "$pid"; do
+		if ! vs_alive; then
+			kill "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			vs_death
+			return 1
+		fi
+		sleep 0.1
+	done
+	wait "$pid"
+	rc=$?
+	REASON="ovs-vsctl $* failed (exit $rc): $(tail -n 2 "$WORK/vsctl.out" | tr '\n' ' ')"
+	return "$rc"
+}
+
+# add_port NAME OFPORT DEVARGS: ovs-vsctl succeeds even when the interface
+# does not come up; its ofport and error columns tell. The reason of a
+# failure goes to REASON.
+add_port() {
+	local p=$1 ofp_req=$2 dev=$3 ofp err
+	vsctl_watch add-port "$BR" "$p" -- set Interface "$p" type=dpdk \
+		ofport_request="$ofp_req" options:dpdk-devargs="$dev" || return 1
+	sleep 0.2
+	vs_alive || { vs_death; return 1; }
+	ofp=$("${VSCTL[@]}" get Interface "$p" ofport 2>/dev/null)
+	err=$("${VSCTL[@]}" get Interface "$p" error 2>/dev/null)
+	if [ "${err:-[]}" != "[]" ] || [ "${ofp:--1}" != "$ofp_req" ]; then
+		REASON="ofport ${ofp:-?}, error column ${err:-?}; log: $(log_errors 3)"
+		return 1
+	fi
+}
+
+for s in 0 1; do
+	add_port "s$s" $((3 + s)) "net_null$s" || fatal "$NAME" "sink s$s (net_null$s) did not come up: $REASON"
+done
+DEVARGS=("net_macvtap0,iface=net_pcap0,mac=$MAC1" "net_macvtap1,iface=net_pcap0,mac=$MAC2")
+up=0
+tried=0
+for n in 0 1; do
+	tried=$((tried + 1))
+	if add_port "mv$n" $((1 + n)) "${DEVARGS[$n]}"; then
+		pass "port-up-mv$n"
+		up=$((up + 1))
+	else
+		fail "port-up-mv$n" "${DEVARGS[$n]}: $REASON"
+		vs_alive || break
+	fi
+done
+
+# The driver's probe line (pmd.net.macvtap at info) for each port that was
+# added, in the ovs-vswitchd log (OVS passes DPDK's log on to its own).
+probes=
+for ((n = 0; n < tried; n++)); do
+	mac=MAC$((n + 1))
+	c=$(grep -cE "net_macvtap$n: port [0-9]+, mac ${!mac}, mode vepa, iface=net_pcap0" "$VSLOG")
+	[ "$c" = 1 ] || probes="$probes net_macvtap$n: $c probe lines (want 1);"
+done
+if [ -z "$probes" ]; then
+	pass plugin-loaded
+else
+	fail plugin-loaded "in the ovs-vswitchd log:${probes% ;}"
+fi
+[ "$up" = 2 ] || fatal "$NAME" "a net_macvtap port did not come up; nothing more to check"
+
+# need_vs STEP: stop here when ovs-vswitchd-dpdk is gone.
+need_vs() {
+	vs_alive && return 0
+	vs_death
+	fatal "$1" "$REASON"
+}
+
+# ---------------------------------------------------------------- status
+# get_map_value MAP KEY: the value of KEY in an ovs-vsctl map {k=v, k="v"}.
+get_map_value() {
+	python3 -c '
+import sys
+m, key = sys.argv[1].strip(), sys.argv[2]
+for item in m.strip("{}").split(", "):
+    k, _, v = item.partition("=")
+    if k.strip("\"") == key:
+        print(v.strip("\""))
+        break' "$1" "$2"
+}
+declare -A PORTNO
+for n in 0 1; do
+	mac=MAC$((n + 1))
+	st=$("${VSCTL[@]}" get Interface "mv$n" status 2>&1)
+	miu=$("${VSCTL[@]}" get Interface "mv$n" mac_in_use 2>&1 | tr -d '"')
+	drv=$(get_map_value "$st" driver_name)
+	PORTNO[$n]=$(get_map_value "$st" port_no)
+	note "mv$n: status $st; mac_in_use $miu"
+	problems=
+	[ "$drv" = net_macvtap ] || problems="$problems driver_name '$drv', want net_macvtap;"
+	[ "$miu" = "${!mac}" ] || problems="$problems mac_in_use '$miu', want ${!mac};"
+	probed=$(sed -n "s/.*net_macvtap$n: port \([0-9]*\), mac .*/\1/p" "$VSLOG" | tail -n 1)
+	if [ -z "${PORTNO[$n]}" ]; then
+		problems="$problems no port_no in status;"
+	elif [ "${PORTNO[$n]}" != "$probed" ]; then
+		problems="$problems status:port_no ${PORTNO[$n]}, but the driver probed net_macvtap$n as port ${probed:-?};"
+	fi
+	if [ -z "$problems" ]; then
+		pass "status-mv$n"
+	else
+		fail "status-mv$n" "${problems% ;}"
+	fi
+done
+if [ -n "${PORTNO[0]}" ] && [ "${PORTNO[0]}" = "${PORTNO[1]}" ]; then
+	fail status-port-no "mv0 and mv1 are both DPDK port ${PORTNO[0]}: OVS found the same port for both devargs"
+fi
+
+# Link state: the driver mirrors the lower's link (polled); OVS reads it with
+# rte_eth_link_get_nowait.
+for n in 0 1; do
+	ls=
+	for i in $(seq 50); do
+		ls=$("${VSCTL[@]}" get Interface "mv$n" link_state 2>/dev/null)
+		[ "$ls" = up ] && break
+		sleep 0.2
+	done
+	if [ "$ls" = up ]; then
+		pass "link-mv$n"
+	else
+		fail "link-mv$n" "link_state is '${ls:-?}' after 10 s, want up"
+	fi
+done
+
+# ---------------------------------------------------------------- live counters
+# "name rx_packets tx_packets" per port, read live from the datapath.
+port_stats() {
+	"${APPCTL[@]}" dpctl/show -s netdev@ovs-netdev | awk '
+		/^  port [0-9]+: / { name = $3 }
+		/^    RX packets:/ { split($2, a, ":"); rx[name] = a[2] }
+		/^    TX packets:/ { split($2, a, ":"); tx[name] = a[2]; print name, rx[name], tx[name] }'
+}
+get_rx() { awk -v p="$1" '$1 == p { print $2 }' <<< "$2"; }
+
+# grows PORT...: each port's live rx count grows over a second (trying for
+# up to 10 s, for the first frames). The reason of a failure goes to REASON.
+grows() {
+	local s0 s1 p r0 r1 ok i
+	for i in $(seq 10); do
+		vs_alive || { vs_death; return 1; }
+		s0=$(port_stats) || { REASON="ovs-appctl dpctl/show -s failed"; return 1; }
+		nap 1
+		s1=$(port_stats) || { REASON="ovs-appctl dpctl/show -s failed"; return 1; }
+		ok=1
+		for p in "$@"; do
+			r0=$(get_rx "$p" "$s0")
+			r1=$(get_rx "$p" "$s1")
+			[ -n "$r0" ] && [ -n "$r1" ] && [ "$r1" -gt "$r0" ] || ok=0
+		done
+		[ "$ok" = 1 ] && return 0
+	done
+	REASON="over the last second of 10:"
+	for p in "$@"; do
+		REASON="$REASON $p rx_packets $(get_rx "$p" "$s0") -> $(get_rx "$p" "$s1");"
+	done
+	REASON=${REASON%;}
+	return 1
+}
+need_vs rx-grows
+if grows mv0 mv1; then
+	pass rx-grows
+else
+	fail rx-grows "$REASON"
+fi
+
+# ---------------------------------------------------------------- shares
+# Counters are read live through EAL's telemetry socket in ovs-vswitchd-dpdk:
+# the Interface statistics column is refreshed only every 5 s and OVS puts
+# only the *_errors and *_dropped xstats there. The lower, net_pcap0, is no
+# OVS port: its own ipackets (net_pcap counts them) is the number of frames
+# the driver read, against which every share is measured.
+TELEMETRY_SOCK="/var/run/dpdk/$PREFIX/dpdk_telemetry.v2"
+
+# telemetry CMD...: one JSON object {CMD: reply}; a reply is null when the
+# command failed (e.g. for a port that no longer exists).
+telemetry() {
+	python3 - "$TELEMETRY_SOCK" "$@" <<'EOF'
+import json, socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+sock.settimeout(5)
+sock.connect(sys.argv[1])
+hello = json.loads(sock.recv(65536).decode())
+size = max(int(hello.get("max_output_len", 16384)), 16384)
+out = {}
+for cmd in sys.argv[2:]:
+    sock.send(cmd.encode())
+    reply = json.loads(sock.recv(size).decode())
+    out[cmd] = reply.get(cmd.split(",")[0]) if isinstance(reply, dict) else None
+print(json.dumps(out))
+EOF
+}
+
+# lower_port_id: the DPDK port id of net_pcap0, found by name. The driver
+# owns it, so /ethdev/list (RTE_ETH_FOREACH_DEV) leaves it out: ask every id.
+lower_port_id() {
+	local cmds=() id
+	for ((id = 0; id < 64; id++)); do cmds+=("/ethdev/info,$id"); done
+	telemetry "${cmds[@]}" | python3 -c '
+import json, sys
+for cmd, info in json.load(sys.stdin).items():
+    if info and info.get("name") == "net_pcap0":
+        print(cmd.split(",")[1])
+        break'
+}
+
+# shares PHASE: compare SAMPLE_A and SAMPLE_B (telemetry JSON) with what the
+# capture says each counter must get. Prints "PASS name", "FAIL name reason"
+# and "# note" lines.
+shares() {
+	SAMPLE_A=$SAMPLE_A SAMPLE_B=$SAMPLE_B python3 - "$1" "$LOWER_ID" "${PORTNO[0]}" \
+		"${PORTNO[1]}" "${SINKNO[0]}" "${SINKNO[1]}" <<'EOF'
+import json, os, sys
+
+phase = sys.argv[1]
+lower_id, mv_id, sink_id = sys.argv[2], sys.argv[3:5], sys.argv[5:7]
+UNIT = 6
+W = {"broadcast": 1, "MAC1": 2, "MAC2": 4, "unknown": 8}  # x UNIT frames per cycle
+CYCLE = 15 * UNIT
+TOL = 0.02      # absolute, on a share of the lower's frames (classes are 0.067 apart)
+MIN_FRAMES = 20000
+
+a, b = json.loads(os.environ["SAMPLE_A"]), json.loads(os.environ["SAMPLE_B"])
+
+
+class Missing(Exception):
+    pass
+
+
+def delta(what, port_id, key, label):
+    cmd = "/ethdev/%s,%s" % (what, port_id)
+    va, vb = (a.get(cmd) or {}).get(key), (b.get(cmd) or {}).get(key)
+    if va is None or vb is None:
+        have = " ".join(sorted((b.get(cmd) or {}).keys())) or "no reply"
+        raise Missing("%s (DPDK port %s): no %s counter %s (it has: %s)"
+                      % (label, port_id, what, key, have))
+    return vb - va
+
+
+def classes(share):
+    """The classes whose frames make up `share` of the lower's, or None."""
+    k = round(share * CYCLE / UNIT)
+    if not 0 <= k <= 15 or abs(share - k * UNIT / CYCLE) > TOL:
+        return None
+    return [c for c, w in W.items() if k & w] or ["nothing"]
+
+
+def describe(n, lower):
+    c = classes(n / lower)
+    return "%d = %.3f of the lower's frames (%s)" % (
+        n, n / lower, "= " + " + ".join(c) if c else "no combination of the classes")
+
+
+def expect(names):
+    return sum(W[n] for n in names) * UNIT / CYCLE
+
+
+results = []
+
+
+def check(name, ok, why):
+    results.append("PASS %s" % name if ok else "FAIL %s %s" % (name, why))
+
+
+try:
+    lower = delta("stats", lower_id, "ipackets", "lower net_pcap0")
+    print("# %s: over the window the lower (net_pcap0) received %d frames" % (phase, lower))
+    if lower < MIN_FRAMES:
+        raise Missing("only %d frames on the lower over the window (want %d or more)"
+                      % (lower, MIN_FRAMES))
+    if phase == "before":
+        want = {0: ["MAC1", "broadcast"], 1: ["MAC2", "broadcast"]}
+        want_noport = ["unknown"]
+    else:
+        want = {0: ["MAC1", "broadcast"]}
+        want_noport = ["MAC2", "unknown"]
+    for n, names in want.items():
+        p, sink, pid, sid = "mv%d" % n, "s%d" % n, mv_id[n], sink_id[n]
+        rx = delta("xstats", pid, "rx_good_packets", p)
+        full = delta("xstats", pid, "rx_ring_full_dropped", p)
+        uni = delta("xstats", pid, "rx_unicast_packets", p)
+        bc = delta("xstats", pid, "rx_broadcast_packets", p)
+        tx = delta("stats", sid, "opackets", "sink " + sink)
+        print("# %s: %s rx %d (unicast %d, broadcast %d), ring-full drops %d; "
+              "sink %s tx %d" % (phase, p, rx, uni, bc, full, sink, tx))
+        own = [c for c in names if c != "broadcast"]
+        why = []
+        if abs((rx + full) / lower - expect(names)) > TOL:
+            why.append("got (rx + rx_ring_full_dropped) %s, want %.3f (%s)"
+                       % (describe(rx + full, lower), expect(names), " + ".join(names)))
+        if abs(uni / lower - expect(own)) > TOL:
+            why.append("rx_unicast_packets %s, want %.3f (%s)"
+                       % (describe(uni, lower), expect(own), " + ".join(own)))
+        if abs(bc / lower - expect(["broadcast"])) > TOL:
+            why.append("rx_broadcast_packets %s, want %.3f (broadcast)"
+                       % (describe(bc, lower), expect(["broadcast"])))
+        if abs(tx / lower - expect(names)) > TOL:
+            why.append("its sink %s transmitted %s, want %.3f (%s)"
+                       % (sink, describe(tx, lower), expect(names), " + ".join(names)))
+        if rx and abs(tx - rx) > 0.01 * rx:
+            why.append("its sink %s transmitted %d frames, the port received %d"
+                       % (sink, tx, rx))
+        if full > 0.05 * (rx + full):
+            print("# %s: %s dropped %.1f%% of its frames on a full ring"
+                  % (phase, p, 100.0 * full / (rx + full)))
+        check("delivery-%s" % p if phase == "before" else "after-del-share", not why,
+              "; ".join(why))
+    seen = delta("xstats", mv_id[0], "lower_rx_packets", "mv0")
+    noport = delta("xstats", mv_id[0], "lower_rx_no_port_dropped", "mv0")
+    why = []
+    if abs(noport / lower - expect(want_noport)) > TOL:
+        why.append("lower_rx_no_port_dropped %s, want %.3f (%s)"
+                   % (describe(noport, lower), expect(want_noport), " + ".join(want_noport)))
+    if abs(seen - lower) > 0.01 * lower:
+        why.append("the driver's lower_rx_packets grew by %d, net_pcap0's ipackets by %d"
+                   % (seen, lower))
+    check("delivery-unknown" if phase == "before" else "after-del-noport", not why,
+          "; ".join(why))
+    if phase == "after":
+        s1 = delta("stats", sink_id[1], "opackets", "sink s1")
+        check("after-del-sink1", s1 == 0,
+              "sink s1 transmitted %d frames after mv1 was deleted" % s1)
+except (Missing, ZeroDivisionError) as e:
+    results.append("FAIL %s-counters %s" % (phase, e))
+print("\n".join(results))
+EOF
+}
+
+# report TEXT: pass on the PASS/FAIL lines of shares(), and its notes.
+report() {
+	local kind name why
+	while read -r kind name why; do
+		case "$kind" in
+		PASS) pass "$name" ;;
+		FAIL) fail "$name" "$why" ;;
+		"#") note "$name $why" ;;
+		esac
+	done <<< "$1"
+}
+
+# measure PHASE PORT_ID...: telemetry samples of the lower and of the given
+# ports WINDOW seconds apart, then shares PHASE.
+WINDOW=2
+measure() {
+	local phase=$1 cmds=("/ethdev/stats,$LOWER_ID") id
+	shift
+	for id in "$@"; do cmds+=("/ethdev/xstats,$id" "/ethdev/stats,$id"); done
+	SAMPLE_A=$(telemetry "${cmds[@]}") || { fail "$phase-counters" "telemetry query failed"; return 1; }
+	nap "$WINDOW"
+	SAMPLE_B=$(telemetry "${cmds[@]}") || { fail "$phase-counters" "telemetry query failed"; return 1; }
+	report "$(shares "$phase")"
+}
+
+declare -A SINKNO
+for s in 0 1; do
+	st=$("${VSCTL[@]}" get Interface "s$s" status 2>/dev/null)
+	SINKNO[$s]=$(get_map_value "$st" port_no)
+done
+need_vs delivery
+LOWER_ID=$(lower_port_id)
+if [ -z "$LOWER_ID" ]; then
+	fail delivery "no ethdev named net_pcap0 found through telemetry ($TELEMETRY_SOCK)"
+else
+	measure before "${PORTNO[0]}" "${PORTNO[1]}" "${SINKNO[0]}" "${SINKNO[1]}"
+fi
+
+# ---------------------------------------------------------------- del-port
+need_vs del-port
+mark=$(wc -l < "$VSLOG")
+if vsctl_watch del-port "$BR" mv1; then
+	sleep 1
+	problems=
+	vs_alive || { vs_death; fatal del-port "$REASON"; }
+	if "${VSCTL[@]}" --if-exists get Interface mv1 name 2>/dev/null | grep -q .; then
+		problems="$problems mv1 is still in the database;"
+	fi
+	if "${APPCTL[@]}" dpctl/show netdev@ovs-netdev 2>/dev/null | grep -qE '^  port [0-9]+: mv1 '; then
+		problems="$problems mv1 is still a datapath port;"
+	fi
+	newlog=$(tail -n +"$((mark + 1))" "$VSLOG")
+	grep -qE "Device '${DEVARGS[1]}' has been (removed and )?detached" <<< "$newlog" ||
+		problems="$problems no \"Device '${DEVARGS[1]}' has been removed and detached\" in the log;"
+	errs=$(grep -E '\|(EMER|ERR)\|' <<< "$newlog" | sed 's/^[^|]*|[^|]*|//' | tr '\n' ' ')
+	[ -z "$errs" ] || problems="$problems logged: ${errs% };"
+	if [ -z "$problems" ]; then
+		pass del-port
+	else
+		fail del-port "${problems% ;}"
+	fi
+else
+	vs_alive || fatal del-port "$REASON"
+	fail del-port "$REASON"
+fi
+
+need_vs after-del-rx
+if grows mv0; then
+	pass after-del-rx
+else
+	fail after-del-rx "mv0 after mv1 was deleted: $REASON"
+fi
+need_vs after-del-share
+measure after "${PORTNO[0]}" "${SINKNO[0]}" "${SINKNO[1]}"
+
+# ---------------------------------------------------------------- the end
+need_vs vswitchd-alive
+pass vswitchd-alive
+mark=$(wc -l < "$VSLOG")
+"${APPCTL[@]}" exit --cleanup > "$WORK/exit.out" 2>&1 &
+exit_cmd=$!
+for i in $(seq 150); do
+	alive "$VS_PID" || break
+	sleep 0.1
+done
+if alive "$VS_PID"; then
+	fail vswitchd-exit "still running 15 s after 'ovs-appctl exit --cleanup'; last log line: $(tail -n 1 "$VSLOG")"
+else
+	vs_death
+	newlog=$(tail -n +"$((mark + 1))" "$VSLOG")
+	bad=$(grep -aE '\|EMER\||terminating with signal' <<< "$newlog" | sed 's/^[^|]*|[^|]*|//' | tr '\n' ' ')
+	errs=$(grep -aE '\|ERR\|' <<< "$newlog" | sed 's/^[^|]*|[^|]*|//' | tr '\n' ' ')
+	if [ "$VS_END" != "exit status 0" ]; then
+		fail vswitchd-exit "${REASON#ovs-vswitchd-dpdk died: }${errs:+; errors logged: $errs}"
+	elif [ -n "$bad$errs" ]; then
+		fail vswitchd-exit "exited 0 but logged: ${bad}${errs% }"
+	else
+		pass vswitchd-exit
+	fi
+fi
+wait "$exit_cmd" 2>/dev/null
+
+[ "$failed" = 0 ]
