@@ -229,6 +229,7 @@ macvtap_parse_args(const char *name, const char *params, struct macvtap_args *a)
 			goto out;
 		}
 	}
+	/* Each key at most once; handlers log the problem and return its errno. */
 	for (i = 0; i < RTE_DIM(handlers); i++) {
 		unsigned int count = rte_kvargs_count(kvlist, handlers[i].key);
 
@@ -237,13 +238,13 @@ macvtap_parse_args(const char *name, const char *params, struct macvtap_args *a)
 			ret = -EINVAL;
 			goto out;
 		}
-		if (count == 1) {
-			/* Handlers log and keep their errno in a->name's caller via ret. */
-			struct rte_kvargs_pair *p = NULL;
+	}
+	for (j = 0; j < kvlist->count; j++) {
+		const struct rte_kvargs_pair *p = &kvlist->pairs[j];
 
-			for (j = 0; j < kvlist->count; j++)
-				if (strcmp(kvlist->pairs[j].key, handlers[i].key) == 0)
-					p = &kvlist->pairs[j];
+		for (i = 0; i < RTE_DIM(handlers); i++) {
+			if (strcmp(p->key, handlers[i].key) != 0)
+				continue;
 			ret = handlers[i].handler(p->key, p->value, a);
 			if (ret != 0)
 				goto out;
