@@ -77,15 +77,14 @@
 
 # shellcheck disable=SC2317  # functions run from traps
 set -u
-export PYTHONDONTWRITEBYTECODE=1
 
 NAME=ovs-dpdk
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
-build=${MACVTAP_BUILD_DIR:-$repo/build}
-plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
-OVS_DPDK_BIN=${OVS_DPDK_BIN:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
-OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/ovs.sh
+. "$here/lib/ovs.sh"
+test_env
 pcaplib=$here/lib
 
 MAC1=02:00:00:00:00:01
@@ -100,28 +99,18 @@ TIMEOUT=${OVS_DPDK_TIMEOUT:-85}
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || TIMEOUT=85
 
 # ---------------------------------------------------------------- results
+# pass, fail and note: test/lib/common.sh.
 failed=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1: $2"; failed=1; }
-note() { echo "# $*" >&2; }
-skip() {
-	echo "SKIP: $NAME: $*"
+# skip_run REASON: the whole test cannot run here (not a failure).
+skip_run() {
+	skip "$NAME" "$*"
 	exit 0
 }
 
 WORK=
 WATCHDOG=
 NAP_PID=
-DB_PID=
-VS_PID=
 PREFIX=
-
-# The last EMER/ERR lines of the ovs-vswitchd log, on one line.
-log_errors() {
-	[ -n "$WORK" ] && [ -f "$WORK/ovs-vswitchd.log" ] || return 0
-	grep -E '\|(EMER|ERR)\|' "$WORK/ovs-vswitchd.log" 2>/dev/null | tail -n "${1:-3}" |
-		sed 's/^[^|]*|[^|]*|//' | tr '\n' ' ' | sed 's/ *$//'
-}
 
 # A failure after which nothing else can be checked.
 fatal() {
@@ -134,49 +123,13 @@ fatal() {
 }
 
 # ---------------------------------------------------------------- processes
-# alive PID: the process exists and is not a zombie.
-alive() {
-	local st
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# Stop a process that this script started, by pid, and only while its
-# command line still names our work directory. No `wait` here: this runs
-# from the EXIT trap, where bash's wait can hang on an already reaped child.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	alive "$pid" || return 0
-	tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK" || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	for i in $(seq 20); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	note "warning: process $pid did not stop"
-}
-
-# A sleep that a signal (the watchdog's, a ^C) interrupts at once.
-nap() {
-	sleep "$1" &
-	NAP_PID=$!
-	wait "$NAP_PID"
-	NAP_PID=
-}
-
 # Why ovs-vswitchd-dpdk is gone, into REASON: how it ended, what it wrote
 # to stderr that is not a log line (glibc's and DPDK's last words), the last
 # line of its log. Only in the main shell (it reaps the process).
 VS_END=
 vs_death() {
 	local st said
-	if [ -n "$VS_PID" ] && ! alive "$VS_PID"; then
+	if [ -n "$VS_PID" ] && ! pid_alive "$VS_PID"; then
 		wait "$VS_PID" 2>/dev/null
 		st=$?
 		VS_PID=
@@ -198,33 +151,16 @@ vs_death() {
 			"burst returns mbufs that are not from the mempool OVS passed to rx_queue_setup"
 	fi
 }
-vs_alive() { [ -n "$VS_PID" ] && alive "$VS_PID"; }
 
 cleanup() {
 	local rc=$?
-	# A second signal (timeout(1), ^C twice) must not cut the cleanup short.
-	trap '' INT TERM HUP
-	trap - EXIT
-	[ -z "$NAP_PID" ] || kill "$NAP_PID" 2>/dev/null
-	if [ -n "$WATCHDOG" ]; then
-		# shellcheck disable=SC2046  # one word per pid
-		kill $(ps -o pid= --ppid "$WATCHDOG" 2>/dev/null) "$WATCHDOG" 2>/dev/null
-	fi
-	stop_pid "$VS_PID"
-	stop_pid "$DB_PID"
+	guard_release
+	ovs_stop
 	if [ "${VERBOSE:-0}" = 1 ] && [ -n "$WORK" ] && [ -f "$WORK/ovs-vswitchd.log" ]; then
 		sed 's/^/# | /' "$WORK/ovs-vswitchd.log" >&2
 	fi
-	if [ -n "$PREFIX" ] && [ -d "/var/run/dpdk/$PREFIX" ]; then
-		rm -rf -- "/var/run/dpdk/$PREFIX"
-	fi
-	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-		if [ "${KEEP_TMP:-0}" = 1 ]; then
-			note "kept $WORK"
-		else
-			rm -rf -- "$WORK"
-		fi
-	fi
+	eal_runtime_clean "$PREFIX"
+	tmp_remove "$WORK"
 	exit "$rc"
 }
 
@@ -235,31 +171,24 @@ on_signal() {
 	fatal "$NAME" "interrupted by SIG$1"
 }
 
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+guard_traps cleanup on_signal
 
 # ---------------------------------------------------------------- prerequisites
-[ "$(id -u)" = 0 ] || skip "needs root (DPDK)"
+[ "$(id -u)" = 0 ] || skip_run "needs root (DPDK)"
 [ -x "$OVS_DPDK_BIN" ] ||
-	skip "$OVS_DPDK_BIN not found: openvswitch-switch-dpdk is not installed"
-for t in ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl ovs-ofctl; do
-	command -v "$t" >/dev/null || skip "$t not found (openvswitch-common/openvswitch-switch)"
-done
-[ -f "$OVS_SCHEMA" ] || skip "$OVS_SCHEMA not found"
-command -v python3 >/dev/null || skip "python3 not found"
+	skip_run "$OVS_DPDK_BIN not found: openvswitch-switch-dpdk is not installed"
+if why=$(ovs_tools_problem); then skip_run "$why"; fi
+command -v python3 >/dev/null || skip_run "python3 not found"
 [ -f "$pcaplib/pcapgen.py" ] || { fail "$NAME" "$pcaplib/pcapgen.py not found"; exit 1; }
 [ -f "$plugin" ] || { fail "$NAME" "no plugin at $plugin (build with: bash devtools/setup.sh)"; exit 1; }
 plugin=$(cd "$(dirname "$plugin")" && pwd)/$(basename "$plugin")
 
 # CPUs: the PMD thread on the highest allowed one, the rest for ovsdb-server,
 # ovs-vswitchd's other threads and this script.
-mapfile -t CPUS < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
-[ "${#CPUS[@]}" -ge 2 ] || skip "needs at least 2 usable CPUs (one for the PMD), have ${#CPUS[@]}"
-PMD_CORE=${CPUS[-1]}
-OTHER_CPUS=$(IFS=,; echo "${CPUS[*]:0:${#CPUS[@]}-1}")
-PMD_MASK=$(printf '0x%x' $((1 << PMD_CORE)))
+mapfile -t CPUS < <(usable_cpus)
+[ "${#CPUS[@]}" -ge 2 ] || skip_run "needs at least 2 usable CPUs (one for the PMD), have ${#CPUS[@]}"
+PMD_CORE=
+ovs_pick_cpus
 
 mkdir -p "$build" || { fail "$NAME" "cannot create $build"; exit 1; }
 WORK=$(mktemp -d "$build/ovs_dpdk.XXXXXX") || { WORK=; fail "$NAME" "mktemp -d under $build failed"; exit 1; }
@@ -271,25 +200,11 @@ PREFIX="mvt_ovs_$$_${WORK##*.}"
 
 # Past TIMEOUT seconds the watchdog marks the run timed out and stops it;
 # the EXIT trap cleans up.
-(
-	for ((i = 0; i < TIMEOUT; i++)); do
-		sleep 1
-		kill -0 $$ 2>/dev/null || exit 0
-	done
-	: > "$WORK/timed-out"
-	kill -TERM $$ 2>/dev/null
-) &
-WATCHDOG=$!
+watchdog_start "$TIMEOUT" "$WORK/timed-out"
 
 # Everything OVS looks up by default goes to the private directory.
-export OVS_RUNDIR="$WORK" OVS_DBDIR="$WORK" OVS_LOGDIR="$WORK" \
-	OVS_SYSCONFDIR="$WORK" OVS_PKGDATADIR=/usr/share/openvswitch
-DB_SOCK="$WORK/db.sock"
-VS_CTL="$WORK/ovs-vswitchd.ctl"
-VSCTL=(ovs-vsctl --db="unix:$DB_SOCK" --timeout=20)
-APPCTL=(ovs-appctl --timeout=10 -t "$VS_CTL")
+ovs_env "$WORK"
 OFCTL_TARGET="unix:$WORK/$BR.mgmt"
-VSLOG="$WORK/ovs-vswitchd.log"
 
 # ---------------------------------------------------------------- input
 PCAP="$WORK/in.pcap"
@@ -314,52 +229,27 @@ EOF
 	fatal "$NAME" "could not write the input capture"
 
 # ---------------------------------------------------------------- ovsdb
-ovsdb-tool create "$WORK/conf.db" "$OVS_SCHEMA" >/dev/null || fatal "$NAME" "ovsdb-tool create failed"
-taskset -c "$OTHER_CPUS" ovsdb-server "$WORK/conf.db" \
-	--remote="punix:$DB_SOCK" \
-	--pidfile="$WORK/ovsdb-server.pid" --unixctl="$WORK/ovsdb-server.ctl" \
-	--log-file="$WORK/ovsdb-server.log" --no-chdir \
-	> "$WORK/ovsdb-server.out" 2>&1 &
-DB_PID=$!
-for i in $(seq 100); do
-	[ -S "$DB_SOCK" ] && "${VSCTL[@]}" --no-wait show >/dev/null 2>&1 && break
-	alive "$DB_PID" || fatal "$NAME" "ovsdb-server exited: $(tail -n 1 "$WORK/ovsdb-server.out")"
-	sleep 0.1
-done
-"${VSCTL[@]}" --no-wait init || fatal "$NAME" "ovsdb-server does not answer on $DB_SOCK"
+ovs_db_start "$OTHER_CPUS" || fatal "$NAME" "$REASON"
 
 EAL_EXTRA="--no-huge --legacy-mem -m $MEM --file-prefix=$PREFIX --no-pci -d $plugin"
 EAL_EXTRA="$EAL_EXTRA --log-level=pmd.net.macvtap:info"
 EAL_EXTRA="$EAL_EXTRA --vdev net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
 EAL_EXTRA="$EAL_EXTRA --vdev net_null0,no-rx=1 --vdev net_null1,no-rx=1"
-"${VSCTL[@]}" --no-wait set Open_vSwitch . \
-	other_config:dpdk-init=true \
-	other_config:pmd-cpu-mask="$PMD_MASK" \
-	other_config:dpdk-extra="\"$EAL_EXTRA\"" || fatal "$NAME" "could not configure DPDK in the database"
+ovs_dpdk_config "$PMD_MASK" "$EAL_EXTRA" || fatal "$NAME" "could not configure DPDK in the database"
 
 # ---------------------------------------------------------------- vswitchd
-taskset -c "$OTHER_CPUS" "$OVS_DPDK_BIN" "unix:$DB_SOCK" \
-	--pidfile="$WORK/ovs-vswitchd.pid" --unixctl="$VS_CTL" \
-	--log-file="$VSLOG" --no-chdir \
-	> "$WORK/ovs-vswitchd.out" 2>&1 &
-VS_PID=$!
-started=0
-for i in $(seq 300); do
-	if ! vs_alive; then
-		vs_death
-		fatal ovs-start "at start-up: $REASON; errors logged: $(log_errors 2)"
-	fi
-	if grep -q 'DPDK Enabled - initialized' "$VSLOG" 2>/dev/null &&
-		"${APPCTL[@]}" version >/dev/null 2>&1; then
-		started=1
-		break
-	fi
-	sleep 0.1
-done
-[ "$started" = 1 ] || fatal ovs-start "ovs-vswitchd-dpdk did not initialise DPDK within 30 s: $(log_errors 2)"
+ovs_vswitchd_start "$OTHER_CPUS"
+ovs_vswitchd_wait
+case $? in
+0) ;;
+1)
+	vs_death
+	fatal ovs-start "at start-up: $REASON; errors logged: $(ovs_log_errors 2)"
+	;;
+*) fatal ovs-start "ovs-vswitchd-dpdk did not initialise DPDK within 30 s: $(ovs_log_errors 2)" ;;
+esac
 pass ovs-start
-note "$("$OVS_DPDK_BIN" --version 2>/dev/null | head -n 1);" \
-	"$(sed -n 's/.*dpdk|INFO|Using \(DPDK .*\)$/\1/p' "$VSLOG" | head -n 1)"
+note "$("$OVS_DPDK_BIN" --version 2>/dev/null | head -n 1);" "$(ovs_dpdk_version)"
 
 # ---------------------------------------------------------------- bridge
 # fail_mode=secure: no implicit NORMAL flow; our flows name fixed ofports,
@@ -379,8 +269,8 @@ vsctl_watch() {
 	local pid rc
 	"${VSCTL[@]}" "$@" > "$WORK/vsctl.out" 2>&1 &
 	pid=$!
-	while alive "$pid"; do
-		if ! vs_alive; then
+	while pid_alive "$pid"; do
+		if ! ovs_vs_alive; then
 			kill "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 			vs_death
@@ -398,15 +288,13 @@ vsctl_watch() {
 # does not come up; its ofport and error columns tell. The reason of a
 # failure goes to REASON.
 add_port() {
-	local p=$1 ofp_req=$2 dev=$3 ofp err
+	local p=$1 ofp_req=$2 dev=$3
 	vsctl_watch add-port "$BR" "$p" -- set Interface "$p" type=dpdk \
 		ofport_request="$ofp_req" options:dpdk-devargs="$dev" || return 1
 	sleep 0.2
-	vs_alive || { vs_death; return 1; }
-	ofp=$("${VSCTL[@]}" get Interface "$p" ofport 2>/dev/null)
-	err=$("${VSCTL[@]}" get Interface "$p" error 2>/dev/null)
-	if [ "${err:-[]}" != "[]" ] || [ "${ofp:--1}" != "$ofp_req" ]; then
-		REASON="ofport ${ofp:-?}, error column ${err:-?}; log: $(log_errors 3)"
+	ovs_vs_alive || { vs_death; return 1; }
+	if ! ovs_iface_check "$p" "$ofp_req"; then
+		REASON="ofport ${OFPORT:-?}, error column ${IFERR:-?}; log: $(ovs_log_errors 3)"
 		return 1
 	fi
 }
@@ -424,7 +312,7 @@ for n in 0 1; do
 		up=$((up + 1))
 	else
 		fail "port-up-mv$n" "${DEVARGS[$n]}: $REASON"
-		vs_alive || break
+		ovs_vs_alive || break
 	fi
 done
 
@@ -445,7 +333,7 @@ fi
 
 # need_vs STEP: stop here when ovs-vswitchd-dpdk is gone.
 need_vs() {
-	vs_alive && return 0
+	ovs_vs_alive && return 0
 	vs_death
 	fatal "$1" "$REASON"
 }
@@ -506,35 +394,27 @@ for n in 0 1; do
 done
 
 # ---------------------------------------------------------------- live counters
-# "name rx_packets tx_packets" per port, read live from the datapath.
-port_stats() {
-	"${APPCTL[@]}" dpctl/show -s netdev@ovs-netdev | awk '
-		/^  port [0-9]+: / { name = $3 }
-		/^    RX packets:/ { split($2, a, ":"); rx[name] = a[2] }
-		/^    TX packets:/ { split($2, a, ":"); tx[name] = a[2]; print name, rx[name], tx[name] }'
-}
-get_rx() { awk -v p="$1" '$1 == p { print $2 }' <<< "$2"; }
 
 # grows PORT...: each port's live rx count grows over a second (trying for
 # up to 10 s, for the first frames). The reason of a failure goes to REASON.
 grows() {
 	local s0 s1 p r0 r1 ok i
 	for i in $(seq 10); do
-		vs_alive || { vs_death; return 1; }
-		s0=$(port_stats) || { REASON="ovs-appctl dpctl/show -s failed"; return 1; }
+		ovs_vs_alive || { vs_death; return 1; }
+		s0=$(ovs_port_stats) || { REASON="ovs-appctl dpctl/show -s failed"; return 1; }
 		nap 1
-		s1=$(port_stats) || { REASON="ovs-appctl dpctl/show -s failed"; return 1; }
+		s1=$(ovs_port_stats) || { REASON="ovs-appctl dpctl/show -s failed"; return 1; }
 		ok=1
 		for p in "$@"; do
-			r0=$(get_rx "$p" "$s0")
-			r1=$(get_rx "$p" "$s1")
+			r0=$(ovs_get_rx "$p" "$s0")
+			r1=$(ovs_get_rx "$p" "$s1")
 			[ -n "$r0" ] && [ -n "$r1" ] && [ "$r1" -gt "$r0" ] || ok=0
 		done
 		[ "$ok" = 1 ] && return 0
 	done
 	REASON="over the last second of 10:"
 	for p in "$@"; do
-		REASON="$REASON $p rx_packets $(get_rx "$p" "$s0") -> $(get_rx "$p" "$s1");"
+		REASON="$REASON $p rx_packets $(ovs_get_rx "$p" "$s0") -> $(ovs_get_rx "$p" "$s1");"
 	done
 	REASON=${REASON%;}
 	return 1
@@ -752,7 +632,7 @@ mark=$(wc -l < "$VSLOG")
 if vsctl_watch del-port "$BR" mv1; then
 	sleep 1
 	problems=
-	vs_alive || { vs_death; fatal del-port "$REASON"; }
+	ovs_vs_alive || { vs_death; fatal del-port "$REASON"; }
 	if "${VSCTL[@]}" --if-exists get Interface mv1 name 2>/dev/null | grep -q .; then
 		problems="$problems mv1 is still in the database;"
 	fi
@@ -770,7 +650,7 @@ if vsctl_watch del-port "$BR" mv1; then
 		fail del-port "${problems% ;}"
 	fi
 else
-	vs_alive || fatal del-port "$REASON"
+	ovs_vs_alive || fatal del-port "$REASON"
 	fail del-port "$REASON"
 fi
 
@@ -790,10 +670,10 @@ mark=$(wc -l < "$VSLOG")
 "${APPCTL[@]}" exit --cleanup > "$WORK/exit.out" 2>&1 &
 exit_cmd=$!
 for i in $(seq 150); do
-	alive "$VS_PID" || break
+	pid_alive "$VS_PID" || break
 	sleep 0.1
 done
-if alive "$VS_PID"; then
+if pid_alive "$VS_PID"; then
 	fail vswitchd-exit "still running 15 s after 'ovs-appctl exit --cleanup'; last log line: $(tail -n 1 "$VSLOG")"
 else
 	vs_death

@@ -41,12 +41,15 @@
 #
 # Traffic stays inside the namespace that this script creates.
 
+# shellcheck disable=SC2317  # functions run from traps
 set -u -o pipefail
 
 NAME=kernel-tap
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SRC="$HERE/kernel_tap_rate.c"
+# shellcheck source-path=SCRIPTDIR source=../../test/lib/common.sh
+. "$ROOT/test/lib/common.sh"
 
 TAP_MAC=02:4d:56:00:10:01
 SENDER_MAC=02:4d:56:00:10:02
@@ -149,64 +152,20 @@ fail() {
 	exit 1
 }
 
-alive() {
-	local st
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# Stop a process that we started, by pid, if its command line is still ours
-# (names our work directory or our namespace). No `wait`: see cleanup.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	alive "$pid" || return 0
-	tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK" || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 30); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	for i in $(seq 20); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	echo "$NAME: warning: process $pid did not stop" >&2
-}
-
-# A sleep that a signal (the watchdog's, a ^C) interrupts at once.
-nap() {
-	sleep "$1" &
-	NAP_PID=$!
-	wait "$NAP_PID"
-	NAP_PID=
-}
-
 # Runs from the EXIT trap, possibly inside a signal handler: no `wait` on
 # children here (bash can hang in it on a child that it already reaped), and
-# further signals are ignored so that the clean-up is not cut short.
+# further signals are ignored so that the clean-up is not cut short. The
+# reader and the sender are stopped only while their command lines still name
+# our work directory.
 cleanup() {
 	local rc=$?
-	trap '' INT TERM HUP
-	trap - EXIT
-	[ -z "$NAP_PID" ] || kill "$NAP_PID" 2>/dev/null
-	if [ -n "$WATCHDOG" ]; then
-		# shellcheck disable=SC2046  # one word per pid
-		kill $(ps -o pid= --ppid "$WATCHDOG" 2>/dev/null) "$WATCHDOG" 2>/dev/null
-	fi
-	stop_pid "$SENDER_PID"
-	stop_pid "$READER_PID"
+	guard_release
+	stop_owned "$SENDER_PID" "$WORK" 30
+	stop_owned "$READER_PID" "$WORK" 30
 	if [ -n "$NS" ] && ip netns list 2>/dev/null | grep -qw -- "^$NS"; then
 		ip netns del "$NS" 2>/dev/null || echo "$NAME: warning: could not delete netns $NS" >&2
 	fi
-	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-		if [ "$KEEP" = 1 ]; then
-			echo "$NAME: kept $WORK" >&2
-		else
-			rm -rf "$WORK"
-		fi
-	fi
+	KEEP_TMP=$KEEP tmp_remove "$WORK"
 	exit "$rc"
 }
 
@@ -219,10 +178,7 @@ on_signal() {
 	exit 1
 }
 
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+guard_traps cleanup on_signal
 
 # ---------------------------------------------------------------- checks
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, mknod)"
@@ -231,7 +187,7 @@ command -v python3 >/dev/null || skip "python3 not found"
 CC=$(command -v gcc || command -v cc) || skip "no C compiler (apt-get install gcc)"
 [ -f "$SRC" ] || skip "$SRC not found"
 
-mapfile -t CPUS < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
+mapfile -t CPUS < <(usable_cpus)
 [ "${#CPUS[@]}" -ge 2 ] || skip "needs 2 usable CPUs (reader and sender on their own), have ${#CPUS[@]}"
 [ -n "$READER_CPU" ] || READER_CPU=${CPUS[0]}
 [ -n "$SENDER_CPU" ] || SENDER_CPU=${CPUS[-1]}
@@ -244,15 +200,9 @@ done
 mkdir -p "$ROOT/build" || skip "cannot create $ROOT/build"
 WORK=$(mktemp -d "$ROOT/build/kernel-tap.XXXXXX") || skip "mktemp -d under $ROOT/build failed"
 
-(
-	for ((i = 0; i < TIMEOUT; i++)); do
-		sleep 1
-		kill -0 $$ 2>/dev/null || exit 0
-	done
-	: > "$WORK/timed-out"
-	kill -TERM $$ 2>/dev/null
-) &
-WATCHDOG=$!
+# Past TIMEOUT seconds the watchdog marks the run timed out and stops it;
+# the EXIT trap cleans up.
+watchdog_start "$TIMEOUT" "$WORK/timed-out"
 
 BIN="$WORK/kernel_tap_rate"
 "$CC" -O2 -Wall -o "$BIN" "$SRC" 2> "$WORK/cc.err" || fail "compiling $SRC failed: $(head -n 3 "$WORK/cc.err")"
@@ -314,7 +264,7 @@ EOF
 READER_PID=$!
 for i in $(seq 50); do
 	grep -q 'reader ready' "$WORK/reader.err" 2>/dev/null && break
-	alive "$READER_PID" || fail "the reader exited: $(tail -n 1 "$WORK/reader.err")"
+	pid_alive "$READER_PID" || fail "the reader exited: $(tail -n 1 "$WORK/reader.err")"
 	sleep 0.1
 done
 grep -q 'reader ready' "$WORK/reader.err" || fail "the reader did not open $TAPDEV"
@@ -327,13 +277,13 @@ T0=$(date +%s.%N)
 SENDER_PID=$!
 nap $((WARMUP + WINDOW + 1))
 for i in $(seq 100); do
-	alive "$SENDER_PID" || alive "$READER_PID" || break
+	pid_alive "$SENDER_PID" || pid_alive "$READER_PID" || break
 	sleep 0.1
 done
 O1=$(cpu_others $$ "$READER_PID" "$SENDER_PID")
 T1=$(date +%s.%N)
-alive "$SENDER_PID" && fail "the sender did not finish"
-alive "$READER_PID" && fail "the reader did not finish"
+pid_alive "$SENDER_PID" && fail "the sender did not finish"
+pid_alive "$READER_PID" && fail "the reader did not finish"
 wait "$SENDER_PID"; SENDER_RC=$?
 wait "$READER_PID"; READER_RC=$?
 SENDER_PID=
@@ -355,7 +305,7 @@ if [ "$DRAIN" = 1 ]; then
 	READER_PID=$!
 	for i in $(seq 50); do
 		grep -q 'reader ready' "$WORK/drain.err" 2>/dev/null && break
-		alive "$READER_PID" || fail "the draining reader exited: $(tail -n 1 "$WORK/drain.err")"
+		pid_alive "$READER_PID" || fail "the draining reader exited: $(tail -n 1 "$WORK/drain.err")"
 		sleep 0.1
 	done
 	grep -q 'reader ready' "$WORK/drain.err" || fail "the draining reader did not open $TAPDEV"
@@ -365,7 +315,7 @@ if [ "$DRAIN" = 1 ]; then
 	SENDER_PID=$!
 	wait "$SENDER_PID" || fail "the filling sender failed: $(tail -n 1 "$WORK/fill.err")"
 	SENDER_PID=
-	alive "$READER_PID" || fail "the draining reader exited early: $(tail -n 1 "$WORK/drain.err")"
+	pid_alive "$READER_PID" || fail "the draining reader exited early: $(tail -n 1 "$WORK/drain.err")"
 	kill -USR1 "$READER_PID"
 	wait "$READER_PID" || fail "the draining reader failed: $(tail -n 1 "$WORK/drain.err")"
 	READER_PID=

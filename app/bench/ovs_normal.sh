@@ -33,13 +33,16 @@
 # Needs root (apt-get, DPDK), python3, and two CPUs (one for the PMD thread,
 # the rest for everything else). Runs in well under 90 s per configuration.
 
+# shellcheck disable=SC2317  # functions run from traps
 set -u -o pipefail
 
 NAME=ovs-normal
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-OVS_DPDK_BIN=${OVS_DPDK_BIN:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
-OVS_SCHEMA=/usr/share/openvswitch/vswitch.ovsschema
+# shellcheck source-path=SCRIPTDIR source=../../test/lib/common.sh
+. "$ROOT/test/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=../../test/lib/ovs.sh
+. "$ROOT/test/lib/ovs.sh"
 
 DESTS=8
 DISTINCT=0
@@ -100,8 +103,6 @@ fi
 WORK=
 WATCHDOG=
 NAP_PID=
-DB_PID=
-VS_PID=
 PREFIX=
 
 json_status() { # status reason: a JSON file for a run without a figure
@@ -116,6 +117,8 @@ with open(sys.argv[1], "w") as f:
 EOF
 }
 
+# skip and fail end the run, with the benchmark's own result line (not those
+# of test/lib/common.sh, whose pass, fail and skip are for tests).
 skip() {
 	echo "SKIP: $NAME: $*"
 	json_status skip "$*"
@@ -132,66 +135,12 @@ fail() {
 	exit 1
 }
 
-# alive PID: the process exists and is not a zombie.
-alive() {
-	local st
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-	[ -n "$st" ] && [ "$st" != Z ]
-}
-
-# Stop a process that we started, by pid, only if it is still ours: its
-# command line names our work directory. No `wait` here: this runs from the
-# EXIT trap, possibly inside a signal handler, where bash's wait can hang on
-# a child that it already reaped.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	alive "$pid" || return 0
-	tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$WORK" || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	for i in $(seq 20); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	echo "$NAME: warning: process $pid did not stop" >&2
-}
-
-# A sleep that a signal (the watchdog's, a ^C) interrupts at once.
-nap() {
-	sleep "$1" &
-	NAP_PID=$!
-	wait "$NAP_PID"
-	NAP_PID=
-}
-
 cleanup() {
 	local rc=$?
-	# Ignore further signals (timeout(1) and ^C may send one twice): a
-	# cleanup cut short would leave ovs-vswitchd-dpdk running.
-	trap '' INT TERM HUP
-	trap - EXIT
-	[ -z "$NAP_PID" ] || kill "$NAP_PID" 2>/dev/null
-	if [ -n "$WATCHDOG" ]; then
-		# shellcheck disable=SC2046  # one word per pid
-		kill $(ps -o pid= --ppid "$WATCHDOG" 2>/dev/null) "$WATCHDOG" 2>/dev/null
-	fi
-	stop_pid "$VS_PID"
-	stop_pid "$DB_PID"
-	if [ -n "$PREFIX" ] && [ -d "/var/run/dpdk/$PREFIX" ]; then
-		rm -rf "/var/run/dpdk/$PREFIX"
-	fi
-	if [ -n "$WORK" ] && [ -d "$WORK" ]; then
-		if [ "$KEEP" = 1 ]; then
-			echo "$NAME: kept $WORK" >&2
-		else
-			rm -rf "$WORK"
-		fi
-	fi
+	guard_release
+	ovs_stop
+	eal_runtime_clean "$PREFIX"
+	KEEP_TMP=$KEEP tmp_remove "$WORK"
 	exit "$rc"
 }
 
@@ -204,10 +153,7 @@ on_signal() {
 	exit 1
 }
 
-trap cleanup EXIT
-trap 'on_signal INT' INT
-trap 'on_signal TERM' TERM
-trap 'on_signal HUP' HUP
+guard_traps cleanup on_signal
 
 # ---------------------------------------------------------------- checks
 [ "$(id -u)" = 0 ] || skip "needs root (DPDK and apt-get)"
@@ -226,24 +172,14 @@ if [ ! -x "$OVS_DPDK_BIN" ]; then
 	fi
 	[ -x "$OVS_DPDK_BIN" ] || skip "$OVS_DPDK_BIN missing after installing openvswitch-switch-dpdk"
 fi
-for t in ovsdb-tool ovsdb-server ovs-vsctl ovs-appctl ovs-ofctl; do
-	command -v "$t" >/dev/null || skip "$t not found (openvswitch-common/openvswitch-switch)"
-done
-[ -f "$OVS_SCHEMA" ] || skip "$OVS_SCHEMA not found"
+if why=$(ovs_tools_problem); then skip "$why"; fi
 
 # CPUs: the PMD thread on one core (by default the highest allowed one),
 # ovsdb-server, ovs-vswitchd's other threads and this script on the others.
-mapfile -t CPUS < <(python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))')
+mapfile -t CPUS < <(usable_cpus)
 [ "${#CPUS[@]}" -ge 2 ] || skip "needs at least 2 usable CPUs (one for the PMD), have ${#CPUS[@]}"
-[ -n "$PMD_CORE" ] || PMD_CORE=${CPUS[-1]}
-isint "$PMD_CORE" || { echo "$NAME: --pmd-core needs a CPU number" >&2; exit 2; }
-OTHER_CPUS=
-pmd_ok=0
-for c in "${CPUS[@]}"; do
-	if [ "$c" = "$PMD_CORE" ]; then pmd_ok=1; else OTHER_CPUS="${OTHER_CPUS:+$OTHER_CPUS,}$c"; fi
-done
-[ "$pmd_ok" = 1 ] || skip "--pmd-core $PMD_CORE is not a usable CPU (${CPUS[*]})"
-PMD_MASK=$(printf '0x%x' $((1 << PMD_CORE)))
+[ -z "$PMD_CORE" ] || isint "$PMD_CORE" || { echo "$NAME: --pmd-core needs a CPU number" >&2; exit 2; }
+ovs_pick_cpus || skip "--pmd-core $PMD_CORE is not a usable CPU (${CPUS[*]})"
 
 mkdir -p "$ROOT/build" || skip "cannot create $ROOT/build"
 WORK=$(mktemp -d "$ROOT/build/ovs-normal.XXXXXX") || skip "mktemp -d under $ROOT/build failed"
@@ -253,23 +189,10 @@ PREFIX="ovsnormal_$$_${WORK##*.}"
 
 # The whole run (after installing) is bounded: past TIMEOUT seconds the
 # watchdog marks the run timed out and stops it; the EXIT trap cleans up.
-(
-	for ((i = 0; i < TIMEOUT; i++)); do
-		sleep 1
-		kill -0 $$ 2>/dev/null || exit 0
-	done
-	: > "$WORK/timed-out"
-	kill -TERM $$ 2>/dev/null
-) &
-WATCHDOG=$!
+watchdog_start "$TIMEOUT" "$WORK/timed-out"
 
 # Everything OVS looks up by default goes to the private directory.
-export OVS_RUNDIR="$WORK" OVS_DBDIR="$WORK" OVS_LOGDIR="$WORK" \
-	OVS_SYSCONFDIR="$WORK" OVS_PKGDATADIR=/usr/share/openvswitch
-DB_SOCK="$WORK/db.sock"
-VS_CTL="$WORK/ovs-vswitchd.ctl"
-VSCTL=(ovs-vsctl --db="unix:$DB_SOCK" --timeout=20)
-APPCTL=(ovs-appctl --timeout=10 -t "$VS_CTL")
+ovs_env "$WORK"
 BR=br0
 
 # ---------------------------------------------------------------- input
@@ -282,52 +205,28 @@ mapfile -t DEST_MACS < <(printf '%s' "$INPUT_INFO" | python3 -c 'import json,sys
 [ "${#DEST_MACS[@]}" = "$DESTS" ] || fail "input capture has ${#DEST_MACS[@]} destination MACs, wanted $DESTS"
 
 # ---------------------------------------------------------------- ovsdb
-ovsdb-tool create "$WORK/conf.db" "$OVS_SCHEMA" || skip "ovsdb-tool create failed"
-taskset -c "$OTHER_CPUS" ovsdb-server "$WORK/conf.db" \
-	--remote="punix:$DB_SOCK" \
-	--pidfile="$WORK/ovsdb-server.pid" --unixctl="$WORK/ovsdb-server.ctl" \
-	--log-file="$WORK/ovsdb-server.log" --no-chdir \
-	> "$WORK/ovsdb-server.out" 2>&1 &
-DB_PID=$!
-for i in $(seq 100); do
-	[ -S "$DB_SOCK" ] && "${VSCTL[@]}" --no-wait show >/dev/null 2>&1 && break
-	alive "$DB_PID" || skip "ovsdb-server exited: $(tail -n 1 "$WORK/ovsdb-server.out")"
-	sleep 0.1
-done
-"${VSCTL[@]}" --no-wait init || skip "ovsdb-server does not answer on $DB_SOCK"
+ovs_db_start "$OTHER_CPUS" || skip "$REASON"
 
 VDEVS="--vdev net_pcap0,rx_pcap=$PCAP,infinite_rx=1"
 for ((i = 0; i < DESTS; i++)); do
 	VDEVS="$VDEVS --vdev net_null$i,no-rx=1"
 done
 EAL_EXTRA="--no-huge --legacy-mem -m $MEM --file-prefix=$PREFIX --no-pci $VDEVS"
-"${VSCTL[@]}" --no-wait set Open_vSwitch . \
-	other_config:dpdk-init=true \
-	other_config:pmd-cpu-mask="$PMD_MASK" \
-	other_config:dpdk-extra="\"$EAL_EXTRA\"" || fail "could not configure DPDK in the database"
+ovs_dpdk_config "$PMD_MASK" "$EAL_EXTRA" || fail "could not configure DPDK in the database"
 
 # ---------------------------------------------------------------- vswitchd
 OVS_VERSION=$("$OVS_DPDK_BIN" --version 2>/dev/null | head -n 1)
-taskset -c "$OTHER_CPUS" "$OVS_DPDK_BIN" "unix:$DB_SOCK" \
-	--pidfile="$WORK/ovs-vswitchd.pid" --unixctl="$VS_CTL" \
-	--log-file="$WORK/ovs-vswitchd.log" --no-chdir \
-	> "$WORK/ovs-vswitchd.out" 2>&1 &
-VS_PID=$!
-started=0
-for i in $(seq 300); do
-	if ! alive "$VS_PID"; then
-		why=$(grep -E '\|(EMER|ERR)\|' "$WORK/ovs-vswitchd.log" 2>/dev/null | tail -n 1 | sed 's/.*|\(EMER\|ERR\)|//')
-		skip "ovs-vswitchd-dpdk exited at start-up${why:+: $why}"
-	fi
-	if grep -q 'DPDK Enabled - initialized' "$WORK/ovs-vswitchd.log" 2>/dev/null &&
-		"${APPCTL[@]}" version >/dev/null 2>&1; then
-		started=1
-		break
-	fi
-	sleep 0.1
-done
-[ "$started" = 1 ] || skip "ovs-vswitchd-dpdk did not initialise DPDK within 30 s"
-DPDK_VERSION=$(sed -n 's/.*dpdk|INFO|Using \(DPDK .*\)$/\1/p' "$WORK/ovs-vswitchd.log" | head -n 1)
+ovs_vswitchd_start "$OTHER_CPUS"
+ovs_vswitchd_wait
+case $? in
+0) ;;
+1)
+	why=$(grep -E '\|(EMER|ERR)\|' "$VSLOG" 2>/dev/null | tail -n 1 | sed 's/.*|\(EMER\|ERR\)|//')
+	skip "ovs-vswitchd-dpdk exited at start-up${why:+: $why}"
+	;;
+*) skip "ovs-vswitchd-dpdk did not initialise DPDK within 30 s" ;;
+esac
+DPDK_VERSION=$(ovs_dpdk_version)
 
 # ---------------------------------------------------------------- bridge
 "${VSCTL[@]}" add-br "$BR" -- set bridge "$BR" datapath_type=netdev ||
@@ -335,16 +234,14 @@ DPDK_VERSION=$(sed -n 's/.*dpdk|INFO|Using \(DPDK .*\)$/\1/p' "$WORK/ovs-vswitch
 # add_port NAME DEVARGS [OPTION...]: a dpdk port that must come up (ovs-vsctl
 # succeeds even when the interface fails; its error column tells).
 add_port() {
-	local p=$1 dev=$2 err ofp
+	local p=$1 dev=$2
 	shift 2
 	"${VSCTL[@]}" add-port "$BR" "$p" -- set Interface "$p" type=dpdk \
 		options:dpdk-devargs="$dev" "$@" 2>/dev/null
-	ofp=$("${VSCTL[@]}" get Interface "$p" ofport 2>/dev/null)
-	err=$("${VSCTL[@]}" get Interface "$p" error 2>/dev/null)
-	if [ "${ofp:--1}" -lt 1 ] || [ "${err:-[]}" != "[]" ]; then
-		why=$(grep -E '\|ERR\|' "$WORK/ovs-vswitchd.log" 2>/dev/null | grep -v 'Failed to set interface' |
+	if ! ovs_iface_check "$p"; then
+		why=$(grep -E '\|ERR\|' "$VSLOG" 2>/dev/null | grep -v 'Failed to set interface' |
 			tail -n 1 | sed 's/.*|ERR|//')
-		skip "port $p ($dev) did not come up: ${err:-no ofport}${why:+ ($why)}"
+		skip "port $p ($dev) did not come up: ${IFERR:-no ofport}${why:+ ($why)}"
 	fi
 }
 for ((i = 0; i < DESTS; i++)); do
@@ -361,14 +258,6 @@ nstatic=$("${APPCTL[@]}" fdb/show "$BR" | grep -c 'static$')
 # The input port last, so that its first frame already finds the MAC table.
 add_port in0 net_pcap0 options:n_rxq=1
 
-# stats: "name rx_packets tx_packets" per port, read live from the datapath.
-port_stats() {
-	"${APPCTL[@]}" dpctl/show -s | awk '
-		/^  port [0-9]+: / { name = $3 }
-		/^    RX packets:/ { split($2, a, ":"); rx[name] = a[2] }
-		/^    TX packets:/ { split($2, a, ":"); tx[name] = a[2]; print name, rx[name], tx[name] }'
-}
-get_rx() { awk -v p="$1" '$1 == p { print $2 }' <<< "$2"; }
 
 # CPU time (clock ticks) that the PMD thread got, and the PMD core's steal
 # time: a PMD that got much less than the whole window shared its core.
@@ -389,8 +278,8 @@ cpu_sample() { # tid -> "thread_ticks steal_ticks"
 # ---------------------------------------------------------------- warm-up
 seen=0
 for i in $(seq 100); do
-	s=$(port_stats) || fail "dpctl/show failed"
-	r=$(get_rx in0 "$s")
+	s=$(ovs_port_stats) || fail "dpctl/show failed"
+	r=$(ovs_get_rx in0 "$s")
 	if [ "${r:-0}" -gt 0 ]; then seen=1; break; fi
 	sleep 0.1
 done
@@ -400,16 +289,16 @@ nap "$WARMUP"
 # ---------------------------------------------------------------- measure
 PMD_TID=$(pmd_tid) || fail "no PMD thread in ovs-vswitchd-dpdk"
 "${APPCTL[@]}" dpif-netdev/pmd-stats-clear >/dev/null
-S0=$(port_stats) || fail "dpctl/show failed"
+S0=$(ovs_port_stats) || fail "dpctl/show failed"
 T0=$(date +%s.%N)
 C0=$(cpu_sample "$PMD_TID")
 nap "$WINDOW"
-S1=$(port_stats) || fail "dpctl/show failed"
+S1=$(ovs_port_stats) || fail "dpctl/show failed"
 T1=$(date +%s.%N)
 C1=$(cpu_sample "$PMD_TID")
 PMD_STATS=$("${APPCTL[@]}" dpif-netdev/pmd-stats-show -pmd "$PMD_CORE" 2>/dev/null)
 RXQ_SHOW=$("${APPCTL[@]}" dpif-netdev/pmd-rxq-show 2>/dev/null)
-alive "$VS_PID" || fail "ovs-vswitchd-dpdk died during the run"
+ovs_vs_alive || fail "ovs-vswitchd-dpdk died during the run"
 grep -q "core_id $PMD_CORE:" <<< "$PMD_STATS" ||
 	fail "no PMD thread on core $PMD_CORE"
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)

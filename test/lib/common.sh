@@ -349,3 +349,87 @@ snap() {
 	tp_cmd "show port stats all"
 	stats_parse "$last" >"$tp_dir/snap.$1"
 }
+
+# --- a bounded run with background processes (the OVS and kernel benchmarks) ---------
+#
+# State: WATCHDOG (the watchdog's pid), NAP_PID (the sleep of a nap under way).
+
+# usable_cpus: the CPUs this process may run on, one per line, in ascending order.
+usable_cpus() {
+	python3 -c 'import os; print("\n".join(map(str, sorted(os.sched_getaffinity(0)))))'
+}
+
+# nap SECONDS: a sleep that a signal (the watchdog's, a ^C) interrupts at once.
+nap() {
+	sleep "$1" &
+	NAP_PID=$!
+	wait "$NAP_PID"
+	NAP_PID=
+}
+
+# watchdog_start SECONDS FLAG: bound the run: past SECONDS seconds a background
+# watchdog creates the file FLAG (so that the signal handler can tell a timeout
+# from a ^C) and sends this shell TERM; the EXIT trap then cleans up.
+watchdog_start() {
+	(
+		for ((i = 0; i < $1; i++)); do
+			sleep 1
+			kill -0 $$ 2>/dev/null || exit 0
+		done
+		: >"$2"
+		kill -TERM $$ 2>/dev/null
+	) &
+	WATCHDOG=$!
+}
+
+# guard_traps CLEANUP ON_SIGNAL: run the function CLEANUP on exit and
+# "ON_SIGNAL SIG" on SIGINT, SIGTERM and SIGHUP.
+guard_traps() {
+	# shellcheck disable=SC2064  # the handlers' names, fixed now
+	trap "$1" EXIT
+	# shellcheck disable=SC2064
+	trap "$2 INT" INT
+	# shellcheck disable=SC2064
+	trap "$2 TERM" TERM
+	# shellcheck disable=SC2064
+	trap "$2 HUP" HUP
+}
+
+# guard_release: the start of such a CLEANUP: ignore further signals (timeout(1)
+# and ^C may send one twice: a cleanup cut short would leave processes running),
+# drop the EXIT trap, end a nap under way and the watchdog (the watchdog before
+# its sleep, so that it cannot report the sleep's death as "Terminated").
+guard_release() {
+	trap '' INT TERM HUP
+	trap - EXIT
+	[ -z "${NAP_PID:-}" ] || kill "$NAP_PID" 2>/dev/null
+	if [ -n "${WATCHDOG:-}" ]; then
+		# shellcheck disable=SC2046  # one word per pid
+		kill "$WATCHDOG" $(ps -o pid= --ppid "$WATCHDOG" 2>/dev/null) 2>/dev/null
+	fi
+	return 0
+}
+
+# stop_owned PID MARK [TRIES]: stop a process that this script started, by pid,
+# and only while its command line still contains MARK (the run's work
+# directory): TERM, KILL after TRIES (50) tenths of a second, a warning note if
+# it still runs 2 s later. No `wait` here: this runs from the EXIT trap,
+# possibly inside a signal handler, where bash's wait can hang on a child that
+# it already reaped.
+stop_owned() {
+	local pid=$1 mark=$2 tries=${3:-50} i
+	[ -n "$pid" ] || return 0
+	pid_alive "$pid" || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$mark" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < tries; i++)); do
+		pid_alive "$pid" || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		pid_alive "$pid" || return 0
+		sleep 0.1
+	done
+	note "warning: process $pid did not stop"
+}
