@@ -7,6 +7,7 @@
 
 #include <rte_bus_vdev.h>
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ether.h>
 #include <rte_malloc.h>
@@ -16,6 +17,7 @@
 struct rte_mempool *t_pool;
 struct t_env *t_current;
 char t_fail_reason[512];
+unsigned int t_alloc_allowance;
 
 static unsigned int env_seq;
 static unsigned int port_seq;
@@ -365,4 +367,82 @@ t_xstat(uint16_t port, const char *name)
 	if (rte_eth_xstats_get_by_id(port, &id, &value, 1) != 1)
 		return UINT64_MAX;
 	return value;
+}
+
+int
+t_check_clean(const struct rte_malloc_socket_stats *before)
+{
+	struct rte_malloc_socket_stats after;
+
+	CHECK(rte_mempool_full(t_pool), "test mempool not full: %u mbufs missing",
+	      rte_mempool_in_use_count(t_pool));
+	rte_malloc_get_socket_stats(0, &after);
+	CHECK(after.alloc_count == before->alloc_count + t_alloc_allowance,
+	      "rte_malloc allocations: %u before, %u after (%u allowed for other PMDs)",
+	      before->alloc_count, after.alloc_count, t_alloc_allowance);
+	return 0;
+}
+
+int
+t_main(int argc, char **argv, const char *program, const struct t_test *tests,
+       unsigned int nb_tests)
+{
+	int ret, passed = 0, failed = 0, skipped = 0;
+	const char *filter = NULL;
+	static struct t_env warm;
+	unsigned int i;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 2;
+	}
+	argc -= ret;
+	argv += ret;
+	if (argc > 1)
+		filter = argv[1];
+	t_pool = rte_pktmbuf_pool_create("test_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (t_pool == NULL) {
+		fprintf(stderr, "cannot create the test pool\n");
+		return 2;
+	}
+	/*
+	 * Warm-up: the driver registers its lower-event handler once per process
+	 * (on every port id); let that happen outside any test's leak check.
+	 */
+	if (t_env_init(&warm, 1) != 0 || t_add_port(&warm, "", 1, 0, NULL) != 0 ||
+	    t_env_fini(&warm) != 0) {
+		fprintf(stderr, "warm-up failed: %s\n", t_fail_reason);
+		return 2;
+	}
+	for (i = 0; i < nb_tests; i++) {
+		struct rte_malloc_socket_stats before;
+
+		if (filter != NULL && strstr(tests[i].name, filter) == NULL)
+			continue;
+		rte_malloc_get_socket_stats(0, &before);
+		t_fail_reason[0] = '\0';
+		t_current = NULL;
+		t_alloc_allowance = 0;
+		ret = tests[i].fn();
+		if (ret != 0 && t_current != NULL)
+			t_env_fini(t_current); /* leave nothing to the next test */
+		if (ret == 0 && !(tests[i].flags & T_NO_CLEAN_CHECK))
+			ret = t_check_clean(&before);
+		if (ret == 0) {
+			printf("PASS: %s\n", tests[i].name);
+			passed++;
+		} else if (ret == T_SKIP) {
+			printf("SKIP: %s: %s\n", tests[i].name, t_fail_reason);
+			skipped++;
+		} else {
+			printf("FAIL: %s: %s\n", tests[i].name, t_fail_reason);
+			failed++;
+		}
+		fflush(stdout);
+	}
+	printf("%s: %d passed, %d failed, %d skipped\n", program, passed, failed, skipped);
+	rte_mempool_free(t_pool);
+	rte_eal_cleanup();
+	return failed == 0 ? 0 : 1;
 }

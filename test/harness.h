@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -45,6 +46,33 @@ extern char t_fail_reason[512];
 #define TRY(expr) do { if ((expr) != 0) return -1; } while (0)
 
 #define T_SKIP 1
+/* Skip the running test, with the reason the runner prints. */
+#define T_SKIP_BECAUSE(...) do { \
+	snprintf(t_fail_reason, sizeof(t_fail_reason), __VA_ARGS__); \
+	return T_SKIP; \
+} while (0)
+
+/* A test: 0 passed, T_SKIP skipped, else failed (reason in t_fail_reason). */
+struct t_test {
+	const char *name;
+	int (*fn)(void);
+	unsigned int flags;
+};
+/* The test leaves state on purpose (e.g. EAL-created ports): no leak check after it. */
+#define T_NO_CLEAN_CHECK 1u
+
+/* rte_malloc allocations the running test may leave that belong to another PMD. */
+extern unsigned int t_alloc_allowance;
+
+/*
+ * The whole program: EAL init, the test pool, a warm-up, then each test whose
+ * name contains the first argument after EAL's (all without one), each followed
+ * by the leak check. Prints PASS/FAIL/SKIP lines; returns main's exit status.
+ */
+int t_main(int argc, char **argv, const char *program, const struct t_test *tests,
+	   unsigned int nb_tests);
+/* The check after each test: the test pool full, rte_malloc's count as before. */
+int t_check_clean(const struct rte_malloc_socket_stats *before);
 
 /* A frame as a test sees it. */
 struct t_frame {

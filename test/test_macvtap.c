@@ -36,8 +36,6 @@
 #define UNKNOWN "02:99:00:00:00:99"
 
 static struct t_frame rx[T_MAX_FRAMES], wire[T_MAX_FRAMES];
-/* rte_malloc allocations a test may leave that belong to another PMD, measured. */
-static unsigned int t_alloc_allowance;
 
 #define BIT(i) (1u << (i))
 
@@ -894,7 +892,7 @@ test_late_lower(void)
 	struct rte_eth_dev_owner owner;
 
 	if (rte_eth_dev_get_port_by_name("net_macvtap_early", &port) != 0)
-		return T_SKIP;
+		T_SKIP_BECAUSE("not started with the late-lower EAL arguments");
 	CHECK_EQ(rte_eth_dev_get_port_by_name("net_ring_late", &lower), 0, "late lower exists");
 	TRY(t_port_setup(port, 1, 0));
 	CHECK_EQ(rte_eth_dev_owner_get(lower, &owner), 0, "owner");
@@ -966,7 +964,7 @@ test_two_lcores(void)
 
 	lcore = rte_get_next_lcore(-1, 1, 0);
 	if (lcore >= RTE_MAX_LCORE)
-		return T_SKIP;
+		T_SKIP_BECAUSE("needs a second lcore (-l 0-1)");
 	TRY(t_env_init(&e, 2));
 	/* Rings that hold a whole side of the 2000-frame burst injected at once. */
 	TRY(t_add_port(&e, "mac=02:00:00:00:02:01", 1, 1024, &a));
@@ -1162,116 +1160,33 @@ test_app_pool_with_priv(void)
 	return 0;
 }
 
-struct test_case {
-	const char *name;
-	int (*fn)(void);
+static const struct t_test tests[] = {
+	{ "late_lower", test_late_lower, T_NO_CLEAN_CHECK },
+	{ "matrix_a", test_matrix_a, 0 },
+	{ "source_mode", test_source_mode, 0 },
+	{ "passthru", test_passthru, 0 },
+	{ "passthru_mac", test_passthru_mac, 0 },
+	{ "matrix_b", test_matrix_b, 0 },
+	{ "matrix_c", test_matrix_c, 0 },
+	{ "hairpin", test_hairpin, 0 },
+	{ "spoofchk", test_spoofchk, 0 },
+	{ "queues", test_queues, 0 },
+	{ "broadcast_copies", test_broadcast_copies, 0 },
+	{ "bad_devargs", test_bad_devargs, 0 },
+	{ "ownership", test_ownership, 0 },
+	{ "mac_changes", test_mac_changes, 0 },
+	{ "mtu_and_admin", test_mtu_and_admin, 0 },
+	{ "lsc", test_lsc, 0 },
+	{ "lower_removal", test_lower_removal, 0 },
+	{ "hot_attach", test_hot_attach, 0 },
+	{ "two_lcores", test_two_lcores, 0 },
+	{ "pool_held_by_lower", test_pool_held_by_lower, 0 },
+	{ "busy_ring_still_polls", test_busy_ring_still_polls, 0 },
+	{ "app_pool_with_priv", test_app_pool_with_priv, 0 },
 };
-
-static const struct test_case tests[] = {
-	{ "late_lower", test_late_lower },
-	{ "matrix_a", test_matrix_a },
-	{ "source_mode", test_source_mode },
-	{ "passthru", test_passthru },
-	{ "passthru_mac", test_passthru_mac },
-	{ "matrix_b", test_matrix_b },
-	{ "matrix_c", test_matrix_c },
-	{ "hairpin", test_hairpin },
-	{ "spoofchk", test_spoofchk },
-	{ "queues", test_queues },
-	{ "broadcast_copies", test_broadcast_copies },
-	{ "bad_devargs", test_bad_devargs },
-	{ "ownership", test_ownership },
-	{ "mac_changes", test_mac_changes },
-	{ "mtu_and_admin", test_mtu_and_admin },
-	{ "lsc", test_lsc },
-	{ "lower_removal", test_lower_removal },
-	{ "hot_attach", test_hot_attach },
-	{ "two_lcores", test_two_lcores },
-	{ "pool_held_by_lower", test_pool_held_by_lower },
-	{ "busy_ring_still_polls", test_busy_ring_still_polls },
-	{ "app_pool_with_priv", test_app_pool_with_priv },
-};
-
-/* After every test: the pool full again, no driver mempool or allocation left. */
-static int
-check_clean(const struct rte_malloc_socket_stats *before)
-{
-	struct rte_malloc_socket_stats after;
-
-	CHECK(rte_mempool_full(t_pool), "test mempool not full: %u mbufs missing",
-	      rte_mempool_in_use_count(t_pool));
-	rte_malloc_get_socket_stats(0, &after);
-	CHECK(after.alloc_count == before->alloc_count + t_alloc_allowance,
-	      "rte_malloc allocations: %u before, %u after (%u allowed for other PMDs)",
-	      before->alloc_count, after.alloc_count, t_alloc_allowance);
-	return 0;
-}
 
 int
 main(int argc, char **argv)
 {
-	int ret, passed = 0, failed = 0, skipped = 0;
-	const char *filter = NULL;
-	unsigned int i;
-
-	ret = rte_eal_init(argc, argv);
-	if (ret < 0) {
-		fprintf(stderr, "EAL init failed\n");
-		return 2;
-	}
-	argc -= ret;
-	argv += ret;
-	if (argc > 1)
-		filter = argv[1];
-	t_pool = rte_pktmbuf_pool_create("test_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (t_pool == NULL) {
-		fprintf(stderr, "cannot create the test pool\n");
-		return 2;
-	}
-	/*
-	 * Warm-up: the driver registers its lower-event handler once per process
-	 * (on every port id); let that happen outside any test's leak check.
-	 */
-	{
-		static struct t_env warm;
-
-		if (t_env_init(&warm, 1) != 0 || t_add_port(&warm, "", 1, 0, NULL) != 0 ||
-		    t_env_fini(&warm) != 0) {
-			fprintf(stderr, "warm-up failed: %s\n", t_fail_reason);
-			return 2;
-		}
-	}
-	for (i = 0; i < RTE_DIM(tests); i++) {
-		struct rte_malloc_socket_stats before;
-
-		if (filter != NULL && strstr(tests[i].name, filter) == NULL)
-			continue;
-		rte_malloc_get_socket_stats(0, &before);
-		t_fail_reason[0] = '\0';
-		t_current = NULL;
-		t_alloc_allowance = 0;
-		ret = tests[i].fn();
-		if (ret != 0 && t_current != NULL)
-			t_env_fini(t_current); /* leave nothing to the next test */
-		if (ret == 0 && strcmp(tests[i].name, "late_lower") != 0)
-			ret = check_clean(&before);
-		if (ret == 0) {
-			printf("PASS: %s\n", tests[i].name);
-			passed++;
-		} else if (ret == T_SKIP) {
-			printf("SKIP: %s: %s\n", tests[i].name,
-			       strcmp(tests[i].name, "late_lower") == 0 ?
-			       "not started with the late-lower EAL arguments" :
-			       "needs a second lcore (-l 0-1)");
-			skipped++;
-		} else {
-			printf("FAIL: %s: %s\n", tests[i].name, t_fail_reason);
-			failed++;
-		}
-		fflush(stdout);
-	}
-	printf("test_macvtap: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
-	rte_mempool_free(t_pool);
-	rte_eal_cleanup();
-	return failed == 0 ? 0 : 1;
+	return t_main(argc, argv, "test_macvtap", tests, RTE_DIM(tests));
 }
