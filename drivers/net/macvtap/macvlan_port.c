@@ -33,7 +33,7 @@ pthread_mutex_t macvlan_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 #define LOWER_NB_DESC 1024
 #define LOWER_POOL_SPARE 8192
 #define LOWER_POOL_CACHE 256
-#define LSC_POLL_US (100 * 1000)
+#define LSC_POLL_US UINT64_C(100000)
 
 /* Every lower in use, by name (a lower may be named before it is probed). */
 static struct macvlan_port *macvlan_ports[RTE_MAX_ETHPORTS];
@@ -95,7 +95,7 @@ macvlan_port_get(const char *lower_name, struct macvlan_port **out)
 	for (i = 0; i < RTE_DIM(macvlan_ports); i++) {
 		if (macvlan_ports[i] == NULL) {
 			if (free_slot < 0)
-				free_slot = i;
+				free_slot = (int)i;
 			continue;
 		}
 		/* A removed lower's context stays with its ports; a re-plugged one gets anew. */
@@ -220,7 +220,7 @@ static void macvlan_lsc_alarm(void *arg);
  * freed by an alarm once every mbuf is back, or adopted again by the next
  * context on a lower with the same port id (the pool is named after it).
  */
-#define POOL_RETRY_US (500 * 1000)
+#define POOL_RETRY_US UINT64_C(500000)
 static struct rte_mempool *orphan_pools[RTE_MAX_ETHPORTS];
 
 static void
@@ -592,8 +592,8 @@ int
 macvlan_port_rebuild(struct macvlan_port *port)
 {
 	struct macvlan_table *t, *old;
-	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_slots = 1;
-	uint16_t i, j;
+	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_slots = 1, j;
+	uint16_t i;
 	size_t size;
 	char *mem;
 
@@ -640,7 +640,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 			t->passthru = MACVLAN_PASSTHRU_DOWN;
 		}
 		if (d->up) {
-			idx = t->nb_endpoints++;
+			idx = (int32_t)t->nb_endpoints++;
 			ep = &t->endpoints[idx];
 			ep->dev = d;
 			ep->rxq = (struct tap_queue **)data->rx_queues;
@@ -748,12 +748,12 @@ macvlan_port_stop(struct macvlan_port *port, struct macvtap_dev *dev)
 int
 macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_addr *mac)
 {
+	struct rte_ether_addr addr = *mac; /* ethdev takes a non-const pointer */
 	int ret;
 
 	if (port->dead || !port->resolved)
 		return -ENODEV;
-	ret = rte_eth_dev_default_mac_addr_set(port->lower_port_id,
-					       (struct rte_ether_addr *)(uintptr_t)mac);
+	ret = rte_eth_dev_default_mac_addr_set(port->lower_port_id, &addr);
 	if (ret == 0)
 		port->lower_mac_changed = true;
 	return ret;

@@ -555,7 +555,8 @@ macvtap_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_de
 	struct macvtap_txq *q;
 
 	macvtap_tx_queue_release(eth_dev, qid);
-	q = rte_zmalloc_socket("macvtap_txq", sizeof(*q), RTE_CACHE_LINE_SIZE, socket_id);
+	q = rte_zmalloc_socket("macvtap_txq", sizeof(*q), RTE_CACHE_LINE_SIZE,
+			       (int)socket_id);
 	if (q == NULL)
 		return -ENOMEM;
 	q->dev = eth_dev->data->dev_private;

@@ -28,13 +28,13 @@ tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 	char name[RTE_RING_NAMESIZE];
 	struct tap_queue *q;
 
-	q = rte_zmalloc_socket("tap_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, socket_id);
+	q = rte_zmalloc_socket("tap_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, (int)socket_id);
 	if (q == NULL)
 		return -ENOMEM;
 	/* Ring names are global across processes: build them from ids. */
 	snprintf(name, sizeof(name), "mvt_rx_%u_%u", dev->port_id, queue_id);
 	/* Exact size: the kernel's ring holds exactly tx_queue_len frames. */
-	q->ring = rte_ring_create(name, nb_desc, socket_id, RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	q->ring = rte_ring_create(name, nb_desc, (int)socket_id, RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	if (q->ring == NULL) {
 		int ret = -rte_errno;
 
@@ -171,7 +171,7 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
 	if (n == 0)
 		return nb;
 	if (rte_pktmbuf_alloc_bulk(q->mp, copies, n) != 0)
-		memset(copies, 0, n * sizeof(copies[0]));
+		memset(copies, 0, n * sizeof(struct rte_mbuf *));
 	for (i = 0, n = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i], *c;
 
