@@ -7,11 +7,12 @@
 # and what the ports delivered agrees with what the lower read. No timing is
 # asserted: speed is the benchmark's business, not the tests'.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
-bench=$top/build/app/dpdk-macvtap-bench
-plugin=$top/build/drivers/net/macvtap/librte_net_macvtap.so
-tmp=$(mktemp -d "$top/build/bench_quick.XXXXXX") || exit 1
+build=${MACVTAP_BUILD_DIR:-$top/build}
+bench=$build/app/dpdk-macvtap-bench
+plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
+tmp=$(mktemp -d "$build/bench_quick.XXXXXX") || exit 1
 # EAL leaves its runtime directory behind: remove ours with the temporary files.
 trap 'rm -rf "$tmp" "/var/run/dpdk/mvt_bq_$$"' EXIT
 
@@ -19,7 +20,7 @@ if [ ! -x "$bench" ]; then
 	echo "FAIL: bench-built: no $bench"
 	exit 1
 fi
-timeout 120 "$bench" --no-huge -m 1024 --no-pci -l 0-1 --file-prefix="mvt_bq_$$" -d "$plugin" \
+timeout 240 "$bench" --no-huge -m 1024 --no-pci -l 0-1 --file-prefix="mvt_bq_$$" -d "$plugin" \
 	-- --quick --dir "$tmp" --json "$tmp/r.json" --csv "$tmp/r.csv" > "$tmp/out" 2>&1
 rc=$?
 if [ $rc -eq 0 ]; then

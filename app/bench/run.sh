@@ -10,7 +10,7 @@
 # Results go to build/bench-results/<date>/: bench.csv, bench.json,
 # bench.png, the comparisons' JSON, and the log of every command.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 top=$PWD
 
 quick=0 ovs=1 kernel=1 huge=1
@@ -84,7 +84,7 @@ rc=${PIPESTATUS[0]}
 if [ "$ovs" = 1 ] && [ -x app/bench/ovs_normal.sh ]; then
 	for n in 1 8; do
 		for f in "" --distinct-flows; do
-			c=(bash app/bench/ovs_normal.sh --dests "$n" $f
+			c=(bash app/bench/ovs_normal.sh --dests "$n" ${f:+"$f"}
 			   --json "$out/ovs_${n}${f:+_distinct}.json")
 			echo "\$ ${c[*]}" | tee -a "$log"
 			"${c[@]}" 2>&1 | grep -E '^(ovs-normal|SKIP|FAIL)' | tee -a "$log"
