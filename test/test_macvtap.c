@@ -904,6 +904,42 @@ test_late_lower(void)
 	return 0;
 }
 
+/*
+ * A bridge port's frames reach a sibling in the order sent, group frames
+ * included, and its PAUSE frames reach no sibling (the kernel never fans them out).
+ */
+static int
+test_bridge_order_and_pause(void)
+{
+	static struct t_env e;
+	struct rte_mbuf *m[4], *got[8];
+	uint32_t ids[8];
+	int a, b;
+	uint16_t n, i;
+
+	TRY(t_env_init(&e, 1));
+	TRY(t_add_port(&e, "mac=02:00:00:00:00:81,mode=bridge", 1, 0, &a));
+	TRY(t_add_port(&e, "mac=02:00:00:00:00:82,mode=bridge", 1, 0, &b));
+	CHECK_EQ(rte_eth_allmulticast_enable(e.ports[b]), 0, "allmulticast on the sibling");
+	m[0] = t_make("02:00:00:00:00:82", "02:00:00:00:00:81", 0x0800, 1);
+	m[1] = t_make(BCAST, "02:00:00:00:00:81", 0x0800, 2);
+	m[2] = t_make("02:00:00:00:00:82", "02:00:00:00:00:81", 0x0800, 3);
+	m[3] = t_make("01:80:c2:00:00:01", "02:00:00:00:00:81", 0x8808, 4);
+	CHECK(m[0] && m[1] && m[2] && m[3], "out of mbufs");
+	CHECK_EQ(rte_eth_tx_burst(e.ports[a], 0, m, 4), 4, "consumed");
+	n = rte_eth_rx_burst(e.ports[b], 0, got, 8);
+	for (i = 0; i < n; i++)
+		ids[i] = t_frame_id(got[i]);
+	rte_pktmbuf_free_bulk(got, n);
+	CHECK_EQ(n, 3, "frames at the sibling (not the PAUSE frame)");
+	CHECK(ids[0] == 1 && ids[1] == 2 && ids[2] == 3, "order at the sibling: %u %u %u",
+	      ids[0], ids[1], ids[2]);
+	n = t_wire(&e, wire, T_MAX_FRAMES);
+	CHECK_EQ(n, 2, "on the wire: the broadcast and the PAUSE frame");
+	CHECK(t_on_wire(wire, n, 4), "the PAUSE frame went to the wire");
+	return t_env_fini(&e);
+}
+
 /* ---- threads: ports on different lcores sharing one lower ---- */
 
 struct worker_arg {
@@ -1170,6 +1206,7 @@ static const struct t_test tests[] = {
 	{ "matrix_c", test_matrix_c, 0 },
 	{ "hairpin", test_hairpin, 0 },
 	{ "spoofchk", test_spoofchk, 0 },
+	{ "bridge_order_and_pause", test_bridge_order_and_pause, 0 },
 	{ "queues", test_queues, 0 },
 	{ "broadcast_copies", test_broadcast_copies, 0 },
 	{ "bad_devargs", test_bad_devargs, 0 },

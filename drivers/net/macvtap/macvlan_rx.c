@@ -27,7 +27,6 @@
 #define RX_TARGET_FRAMES 64      /* frames gathered per destination before it is delivered */
 #define RX_BATCH_TARGETS 32      /* destination queues per batch */
 #define RX_PREFETCH 4
-#define ETHER_TYPE_PAUSE 0x8808
 
 /* Frames on their way to one destination queue. */
 struct rx_target {
@@ -335,7 +334,7 @@ handle_group(struct rx_batch *b, struct rte_mbuf *m, uint64_t dst, uint64_t src,
 			return;
 		}
 	}
-	if (ether_type == ETHER_TYPE_PAUSE) {
+	if (ether_type == MACVTAP_ETHER_TYPE_PAUSE) {
 		b->stats->rx_pause++;
 		rte_pktmbuf_free(m);
 		return;

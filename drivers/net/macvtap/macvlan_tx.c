@@ -83,6 +83,18 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 	}
 }
 
+/* Bridge unicast re-enters the lower's receive path, as in the kernel. */
+static inline void
+bridge_local_flush(struct macvlan_port *port, const struct macvlan_table *t, uint16_t lq,
+		   struct rte_mbuf **local, uint16_t *nb_local)
+{
+	if (*nb_local == 0)
+		return;
+	macvlan_handle_frames(port, t, lq, TAP_QUEUE_TX_SLOT(lq), local, *nb_local,
+			      &port->local_stats[lq], NULL);
+	*nb_local = 0;
+}
+
 /* The general path: spoofchk, bridge-local delivery, wire. Consumes every frame. */
 static uint16_t
 tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct macvlan_table *t,
@@ -91,7 +103,7 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 	const struct macvtap_dev *dev = txq->dev;
 	const struct macvlan_endpoint *self = table_find_dev(t, dev);
 	struct rte_mbuf *wire[MACVTAP_BURST], *local[MACVTAP_BURST];
-	uint16_t nb_wire = 0, nb_local = 0, sent, i;
+	uint16_t nb_wire = 0, nb_local = 0, nb_local_total = 0, sent, i;
 	uint64_t bytes = 0, wire_bytes = 0;
 
 	for (i = 0; i < nb_pkts; i++) {
@@ -114,13 +126,18 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 		}
 		if (dev->mode == RTE_PMD_MACVTAP_MODE_BRIDGE && self != NULL) {
 			if (rte_is_multicast_ether_addr(&eh->dst_addr)) {
-				bridge_local_group(port, t, self, m, dst, lq, txq);
+				if (eh->ether_type != RTE_BE16(MACVTAP_ETHER_TYPE_PAUSE)) {
+					/* A sibling gets this sender's frames in order. */
+					bridge_local_flush(port, t, lq, local, &nb_local);
+					bridge_local_group(port, t, self, m, dst, lq, txq);
+				}
 			} else {
 				target = macvlan_table_lookup(t, dst);
 				if (target >= 0 &&
 				    t->endpoints[target].mode == RTE_PMD_MACVTAP_MODE_BRIDGE) {
 					bytes += m->pkt_len;
 					local[nb_local++] = m;
+					nb_local_total++;
 					txq->tx_local++;
 					continue;
 				}
@@ -129,10 +146,7 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 		wire_bytes += m->pkt_len;
 		wire[nb_wire++] = m;
 	}
-	if (nb_local != 0)
-		/* Bridge unicast re-enters the lower's receive path, as in the kernel. */
-		macvlan_handle_frames(port, t, lq, TAP_QUEUE_TX_SLOT(lq), local, nb_local,
-				      &port->local_stats[lq], NULL);
+	bridge_local_flush(port, t, lq, local, &nb_local);
 	sent = nb_wire == 0 ? 0 : rte_eth_tx_burst(port->lower_port_id, lq, wire, nb_wire);
 	if (unlikely(sent < nb_wire)) {
 		for (i = sent; i < nb_wire; i++)
@@ -140,7 +154,7 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 		rte_pktmbuf_free_bulk(&wire[sent], nb_wire - sent);
 		txq->tx_lower_dropped += nb_wire - sent;
 	}
-	txq->tx_packets += sent + nb_local;
+	txq->tx_packets += sent + nb_local_total;
 	txq->tx_bytes += wire_bytes + bytes;
 	return nb_pkts;
 }

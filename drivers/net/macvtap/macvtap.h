@@ -247,6 +247,8 @@ struct macvlan_port {
 extern pthread_mutex_t macvlan_lock;
 
 #define MACVTAP_KEY_BROADCAST 0xffffffffffffULL
+/* IEEE 802.3x PAUSE: link-local flow control, never fanned out to ports. */
+#define MACVTAP_ETHER_TYPE_PAUSE 0x8808
 
 /* A MAC as a 48-bit key: its six bytes in memory order (one load, no shuffling). */
 static inline uint64_t
