@@ -473,6 +473,9 @@ macvlan_lower_promisc(struct macvlan_port *port, int delta)
 	int ret = 0;
 
 	port->promisc_refs += delta;
+	/* A removed lower's id may be another port's now: count, touch nothing. */
+	if (port->dead)
+		return 0;
 	if (port->promisc_refs > 0 && !port->lower_promisc_set) {
 		ret = rte_eth_promiscuous_enable(port->lower_port_id);
 		if (ret == 0 || ret == -ENOTSUP)
@@ -492,6 +495,9 @@ macvlan_lower_allmulti(struct macvlan_port *port, int delta)
 	int ret = 0;
 
 	port->allmulti_refs += delta;
+	/* A removed lower's id may be another port's now: count, touch nothing. */
+	if (port->dead)
+		return 0;
 	if (port->allmulti_refs > 0 && !port->lower_allmulti_set) {
 		ret = rte_eth_allmulticast_enable(port->lower_port_id);
 		if (ret == 0 || ret == -ENOTSUP)
@@ -845,6 +851,15 @@ macvlan_port_lower_gone(struct macvlan_port *port, uint16_t *ids)
 	if (port->lsc_polled)
 		rte_eal_alarm_cancel(macvlan_lsc_alarm, port);
 	port->lsc_polled = false;
+	/*
+	 * The pool is named after the lower's id, which a lower plugged back may
+	 * get again while these ports are still open: an orphan now, adopted by
+	 * that lower's context or freed once its mbufs are back.
+	 */
+	if (port->mp != NULL) {
+		macvlan_pool_put(port->mp, port->lower_name);
+		port->mp = NULL;
+	}
 	macvlan_port_link_changed(port, &down, ids);
 	/* Every port hears of the removal, whatever its link was. */
 	for (n = 0; n < port->nb_devs; n++)
