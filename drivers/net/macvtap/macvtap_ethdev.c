@@ -175,15 +175,24 @@ arg_source(const char *key, const char *value, void *opaque)
 		list++;
 	}
 	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		struct rte_ether_addr mac;
+		uint16_t i;
+
+		ret = parse_unicast_mac(a, key, tok, &mac);
+		if (ret != 0)
+			return ret;
+		/* A MAC listed again is the same (port, source) pair: the kernel keeps one. */
+		for (i = 0; i < a->nb_sources; i++)
+			if (rte_is_same_ether_addr(&a->sources[i], &mac))
+				break;
+		if (i < a->nb_sources)
+			continue;
 		if (a->nb_sources == MACVTAP_MAX_SOURCES) {
 			MACVTAP_LOG(ERR, "%s: %s: more than %d MACs", a->name, key,
 				    MACVTAP_MAX_SOURCES);
 			return -E2BIG;
 		}
-		ret = parse_unicast_mac(a, key, tok, &a->sources[a->nb_sources]);
-		if (ret != 0)
-			return ret;
-		a->nb_sources++;
+		a->sources[a->nb_sources++] = mac;
 	}
 	if (a->nb_sources == 0) {
 		MACVTAP_LOG(ERR, "%s: %s: the list is empty", a->name, key);
