@@ -11,6 +11,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ether.h>
 #include <rte_malloc.h>
+#include <rte_memzone.h>
 
 #include "harness.h"
 
@@ -236,8 +237,8 @@ t_inject1(struct t_env *e, const char *dst, const char *src, uint32_t id)
 	return t_inject(e, 0, &m, 1);
 }
 
-static void
-record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue)
+void
+t_record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
@@ -276,7 +277,7 @@ t_collect(struct t_env *e, struct t_frame *out, unsigned int max)
 
 				for (i = 0; i < k; i++) {
 					if (n < max)
-						record(&out[n++], m[i], q);
+						t_record(&out[n++], m[i], q);
 					if (m[i]->port != e->ports[p] && n <= max)
 						out[n - 1].port = UINT16_MAX; /* wrong port tag */
 				}
@@ -300,7 +301,7 @@ t_wire(struct t_env *e, struct t_frame *out, unsigned int max)
 		while ((k = rte_ring_dequeue_burst(e->tx[q], (void **)m, 64, NULL)) != 0) {
 			for (i = 0; i < k; i++)
 				if (n < max)
-					record(&out[n++], m[i], q);
+					t_record(&out[n++], m[i], q);
 			rte_pktmbuf_free_bulk(m, k);
 		}
 	}
@@ -445,4 +446,34 @@ t_main(int argc, char **argv, const char *program, const struct t_test *tests,
 	rte_mempool_free(t_pool);
 	rte_eal_cleanup();
 	return failed == 0 ? 0 : 1;
+}
+
+static void
+count_mempool(struct rte_mempool *mp __rte_unused, void *arg)
+{
+	(*(unsigned int *)arg)++;
+}
+
+static void
+count_memzone(const struct rte_memzone *mz __rte_unused, void *arg)
+{
+	(*(unsigned int *)arg)++;
+}
+
+unsigned int
+t_count_mempools(void)
+{
+	unsigned int n = 0;
+
+	rte_mempool_walk(count_mempool, &n);
+	return n;
+}
+
+unsigned int
+t_count_memzones(void)
+{
+	unsigned int n = 0;
+
+	rte_memzone_walk(count_memzone, &n);
+	return n;
 }

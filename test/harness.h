@@ -123,5 +123,10 @@ uint32_t t_receivers(const struct t_env *e, const struct t_frame *f, unsigned in
 		     unsigned int *copies);
 bool t_on_wire(const struct t_frame *f, unsigned int n, uint32_t id);
 uint64_t t_xstat(uint16_t port, const char *name);
+/* Record one received frame (id, port tag, queue, MACs). */
+void t_record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue);
+/* How many mempools and memzones exist: what a leak check compares. */
+unsigned int t_count_mempools(void);
+unsigned int t_count_memzones(void);
 
 #endif

@@ -137,18 +137,6 @@ inject(struct t_env *e, uint16_t q, const struct rte_ether_addr *dst, uint32_t i
 	return 0;
 }
 
-static void
-record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue)
-{
-	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-
-	f->id = t_frame_id(m);
-	f->port = m->port;
-	f->queue = queue;
-	f->dst = eh->dst_addr;
-	f->src = eh->src_addr;
-}
-
 /*
  * Read a port the main lcore drives until want frames came (or 3 s passed),
  * then a few polls more to catch any extra; record them, free them.
@@ -168,7 +156,7 @@ rx_port(uint16_t port, uint16_t nb_q, struct t_frame *out, unsigned int max, uns
 			k = rte_eth_rx_burst(port, q, m, BURST);
 			for (i = 0; i < k; i++)
 				if (n < max)
-					record(&out[n++], m[i], q);
+					t_record(&out[n++], m[i], q);
 			rte_pktmbuf_free_bulk(m, k);
 		}
 		if (n < want)
@@ -1315,18 +1303,6 @@ test_port_reconfigure(void)
 #define LOOP_LOWER_CYCLE 100     /* every this many rounds, the port is alone on a lower */
 #define LOOP_UNICAST 4
 
-static void
-count_mempool(struct rte_mempool *mp __rte_unused, void *arg)
-{
-	(*(unsigned int *)arg)++;
-}
-
-static void
-count_memzone(const struct rte_memzone *mz __rte_unused, void *arg)
-{
-	(*(unsigned int *)arg)++;
-}
-
 /* What must not grow. */
 struct footprint {
 	unsigned int alloc_count;
@@ -1347,8 +1323,8 @@ footprint_take(struct footprint *f)
 	memset(f, 0, sizeof(*f));
 	f->alloc_count = ms.alloc_count;
 	f->heap_allocsz_bytes = ms.heap_allocsz_bytes;
-	rte_mempool_walk(count_mempool, &f->mempools);
-	rte_memzone_walk(count_memzone, &f->memzones);
+	f->mempools = t_count_mempools();
+	f->memzones = t_count_memzones();
 	f->test_pool_in_use = rte_mempool_in_use_count(t_pool);
 	f->libc_in_use = mi.uordblks;
 }
