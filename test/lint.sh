@@ -7,7 +7,7 @@
 #                declarations-at-the-top style exempt: variableScope)
 #   clang-tidy   drivers/ with the repo's .clang-tidy, on the compile commands
 #                of the build (MACVTAP_BUILD_DIR, default build)
-#   shellcheck   every shell script, severity warning and above
+#   every shell script through shellcheck, severity warning and above
 # SKIP (with the reason) for an analyser that is not installed.
 set -u
 cd "$(dirname "$0")/.." || exit 1

@@ -126,6 +126,11 @@ if [ "$free_before" -lt "$need" ]; then
 	if echo $((nr_old + need - free_before)) >"$nr_file" 2>/dev/null; then
 		nr_changed=1
 	fi
+	# Memory too fragmented for 2 MB pages (after a memory-hungry run):
+	# compact it and ask again.
+	if [ "$(hp_free)" -lt "$need" ] && echo 1 >/proc/sys/vm/compact_memory 2>/dev/null; then
+		echo $((nr_old + need - free_before)) >"$nr_file" 2>/dev/null
+	fi
 fi
 if [ "$(hp_free)" -lt "$need" ]; then
 	got=$(hp_free)

@@ -4,18 +4,26 @@
 #
 # Set up, build and run every test. Each test prints PASS:/FAIL:/SKIP: lines;
 # this counts them and ends with one line: "N passed, N failed[, N skipped]".
+#
+# Three builds (devtools/setup.sh --tests), warnings as errors in each:
+#   build        gcc: every suite, then the static analysers (test/lint.sh)
+#   build-asan   gcc with AddressSanitizer + UndefinedBehaviorSanitizer: every
+#                suite again ("asan-" in front of its name); the stock DPDK
+#                programs that load the plugin (testpmd, proc-info, OVS) get the
+#                ASan runtime preloaded. Any report fails the run.
+#   build-fuzz   clang: the libFuzzer targets, a bounded run each (test/fuzz/run.sh)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 
-if ! ./devtools/setup.sh; then
+if ! ./devtools/setup.sh --tests; then
 	echo "FAIL: setup: installing or building failed"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
 
-plugin=$top/build/drivers/net/macvtap/librte_net_macvtap.so
 log_dir=$top/build/test-logs
+rm -rf "$log_dir"
 mkdir -p "$log_dir"
 results=$log_dir/results.txt
 : > "$results"
@@ -38,19 +46,71 @@ run_suite() {
 	echo "# $name: $(( $(date +%s) - start )) s, log $log"
 }
 
-run_suite hash "$top/build/test/test_hash"
-eal="--no-huge -m 512 --no-pci -l 0-1 -d $plugin"
-run_suite functional "$top/build/test/test_macvtap" $eal --file-prefix=mvt_func_$$ \
-	--vdev net_macvtap_early,iface=net_ring_late --vdev net_ring_late
-# EAL leaves its runtime directory behind; the suites' own are theirs to remove.
-rm -rf "/var/run/dpdk/mvt_func_$$"
-run_suite testpmd "$top/test/testpmd_forward.sh"
-run_suite kernel_oracle "$top/test/kernel_oracle.sh"
-run_suite runtime "$top/test/testpmd_runtime.sh"
-run_suite proc_info "$top/test/proc_info.sh"
+# run_c_suite NAME PROGRAM [EAL ARGS...]: a test program of ours, on its own
+# EAL file prefix, whose runtime directory is removed afterwards.
+run_c_suite() {
+	local name=$1 prog=$2 prefix=mvt_${1//-/_}_$$
+	shift 2
+	run_suite "$name" "$prog" --no-huge -m 512 --no-pci -l 0-1 -d "$plugin" \
+		--file-prefix="$prefix" "$@"
+	rm -rf "/var/run/dpdk/$prefix"
+}
+
+# run_pass PREFIX: every suite, on the build in $build (exported for the scripts).
+run_pass() {
+	local p=$1
+	plugin=$build/drivers/net/macvtap/librte_net_macvtap.so
+	export MACVTAP_BUILD_DIR=$build
+	run_suite "${p}hash" "$build/test/test_hash"
+	run_c_suite "${p}functional" "$build/test/test_macvtap" \
+		--vdev net_macvtap_early,iface=net_ring_late --vdev net_ring_late
+	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
+	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"
+	run_c_suite "${p}faults" "$build/test/faults/test_faults"
+	run_suite "${p}testpmd" "$top/test/testpmd_forward.sh"
+	run_suite "${p}kernel_oracle" "$top/test/kernel_oracle.sh"
+	run_suite "${p}runtime" "$top/test/testpmd_runtime.sh"
+	run_suite "${p}proc_info" "$top/test/proc_info.sh"
+	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"
+	run_suite "${p}bench_quick" "$top/test/bench_quick.sh"
+}
+
+build=$top/build
+run_pass ""
 run_suite install "$top/test/install.sh"
-run_suite ovs_dpdk "$top/test/ovs_dpdk.sh"
-run_suite bench_quick "$top/test/bench_quick.sh"
+run_suite lint "$top/test/lint.sh"
+
+# The same again under the sanitizers. Reports go to files (a program's stderr
+# may be a log nobody reads) and abort the program that made them.
+build=$top/build-asan
+san_dir=$build/sanitizer-reports
+rm -rf "$san_dir"
+mkdir -p "$san_dir" "$build/preload"
+export ASAN_OPTIONS="log_path=$san_dir/asan:abort_on_error=1:detect_leaks=1"
+export UBSAN_OPTIONS="log_path=$san_dir/ubsan:print_stacktrace=1:halt_on_error=1"
+# Stock programs are not linked with the ASan runtime: preload it into them alone,
+# first, before what is preloaded already (stdbuf's line buffering, for one).
+# Their own exit-time allocations are not ours to judge: no leak check there.
+asan_rt=$(gcc -print-file-name=libasan.so)
+for prog in TESTPMD=/usr/bin/dpdk-testpmd PROC_INFO=/usr/bin/dpdk-proc-info \
+	    OVS_DPDK_BIN=/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk; do
+	var=${prog%%=*} real=${prog#*=} wrapper=$build/preload/$(basename "${prog#*=}")
+	printf '#!/bin/sh\nASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" LD_PRELOAD="%s${LD_PRELOAD:+ $LD_PRELOAD}" exec %s "$@"\n' \
+		"$asan_rt" "$real" > "$wrapper"
+	chmod +x "$wrapper"
+	[ -x "$real" ] && export "$var=$wrapper"
+done
+run_pass "asan-"
+unset TESTPMD PROC_INFO OVS_DPDK_BIN ASAN_OPTIONS UBSAN_OPTIONS
+reports=$(find "$san_dir" -type f | wc -l)
+if [ "$reports" -eq 0 ]; then
+	echo "PASS: sanitizers: no report" | tee -a "$results"
+else
+	echo "FAIL: sanitizers: $reports reports in $san_dir: $(head -qn 3 "$san_dir"/* | tr '\n' '|' | cut -c1-400)" |
+		tee -a "$results"
+fi
+
+run_suite fuzz "$top/test/fuzz/run.sh" "$top/build-fuzz"
 
 passed=$(grep -c '^PASS: ' "$results")
 failed=$(grep -c '^FAIL: ' "$results")
