@@ -8,7 +8,8 @@
 # Three builds (devtools/setup.sh --tests), warnings as errors in each:
 #   build        gcc: every suite, then the static analysers (test/lint.sh)
 #   build-asan   gcc with AddressSanitizer + UndefinedBehaviorSanitizer: every
-#                suite again ("asan-" in front of its name); the stock DPDK
+#                suite again ("asan-" in front of its name) but install (which
+#                links a program of its own to the installed plugin); the stock DPDK
 #                programs that load the plugin (testpmd, proc-info, OVS) get the
 #                ASan runtime preloaded. Any report fails the run.
 #   build-fuzz   clang: the libFuzzer targets, a bounded run each (test/fuzz/run.sh)

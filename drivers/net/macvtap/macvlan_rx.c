@@ -166,7 +166,7 @@ rx_batch_target(struct rx_batch *b, int32_t e, struct tap_queue *q)
 		tg->by_class[0] = tg->by_class[1] = tg->by_class[2] = 0;
 		b->nb_targets++;
 	}
-	b->tid_of_ep[e] = (int8_t)id; /* < MACVLAN_RX_TARGETS */
+	b->tid_of_ep[e] = (int8_t)id; /* < RX_BATCH_TARGETS */
 	return &b->t[id];
 }
 
