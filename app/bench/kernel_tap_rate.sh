@@ -50,6 +50,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SRC="$HERE/kernel_tap_rate.c"
 # shellcheck source-path=SCRIPTDIR source=../../test/lib/common.sh
 . "$ROOT/test/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
 TAP_MAC=02:4d:56:00:10:01
 SENDER_MAC=02:4d:56:00:10:02
@@ -101,19 +103,17 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-isint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for v in WINDOW WARMUP BATCH SIZE TIMEOUT DRAIN_FRAMES; do
-	isint "${!v}" || { echo "$NAME: --${v,,} needs a whole number" >&2; exit 2; }
+	opt=${v,,}
+	need_int "--${opt//_/-}" "${!v}"
 done
-[ -z "$QLEN" ] || isint "$QLEN" || { echo "$NAME: --qlen needs a whole number" >&2; exit 2; }
+[ -z "$QLEN" ] || need_int --qlen "$QLEN"
 [ "$WINDOW" -ge 1 ] || { echo "$NAME: --window must be at least 1" >&2; exit 2; }
 [ "$SIZE" -ge 60 ] && [ "$SIZE" -le 1514 ] || { echo "$NAME: --size must be 60..1514" >&2; exit 2; }
 [ "$BATCH" -ge 1 ] && [ "$BATCH" -le 1024 ] || { echo "$NAME: --batch must be 1..1024" >&2; exit 2; }
 [ "$DRAIN_FRAMES" -ge 1000 ] && [ "$DRAIN_FRAMES" -le 400000 ] ||
 	{ echo "$NAME: --drain-frames must be 1000..400000" >&2; exit 2; }
-if [ -n "$JSON" ]; then
-	case "$JSON" in /*) ;; *) JSON="$PWD/$JSON" ;; esac
-fi
+json_absolute
 
 WORK=
 NS=
@@ -122,26 +122,7 @@ NAP_PID=
 READER_PID=
 SENDER_PID=
 
-json_status() { # status reason: a JSON file for a run without a figure
-	[ -n "$JSON" ] || return 0
-	BENCH_STATUS=$1 BENCH_REASON=$2 python3 - "$JSON" <<'EOF' || true
-import json, os, sys
-with open(sys.argv[1], "w") as f:
-    json.dump({"bench": "kernel-tap", "status": os.environ["BENCH_STATUS"],
-               "reason": os.environ["BENCH_REASON"]}, f, indent=1)
-    f.write("\n")
-EOF
-}
-
-skip() {
-	echo "SKIP: $NAME: $*"
-	json_status skip "$*"
-	exit 0
-}
-
-fail() {
-	echo "FAIL: $NAME: $*"
-	json_status fail "$*"
+bench_fail_details() {
 	local f
 	for f in reader.err sender.err; do
 		if [ -n "$WORK" ] && [ -s "$WORK/$f" ]; then
@@ -149,7 +130,6 @@ fail() {
 			tail -n 5 "$WORK/$f" >&2
 		fi
 	done
-	exit 1
 }
 
 # Runs from the EXIT trap, possibly inside a signal handler: no `wait` on
@@ -167,15 +147,6 @@ cleanup() {
 	fi
 	KEEP_TMP=$KEEP tmp_remove "$WORK"
 	exit "$rc"
-}
-
-on_signal() {
-	if [ -n "$WORK" ] && [ -f "$WORK/timed-out" ]; then
-		fail "timed out after ${TIMEOUT} s"
-	fi
-	echo "FAIL: $NAME: interrupted by SIG$1"
-	json_status fail "interrupted by SIG$1"
-	exit 1
 }
 
 guard_traps cleanup on_signal

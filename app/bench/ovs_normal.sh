@@ -43,6 +43,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/test/lib/common.sh"
 # shellcheck source-path=SCRIPTDIR source=../../test/lib/ovs.sh
 . "$ROOT/test/lib/ovs.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
 
 DESTS=8
 DISTINCT=0
@@ -87,52 +89,27 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-isint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 for v in DESTS WINDOW WARMUP MEM TIMEOUT; do
-	isint "${!v}" || { echo "$NAME: --${v,,} needs a whole number" >&2; exit 2; }
+	need_int "--${v,,}" "${!v}"
 done
 [ "$DESTS" -ge 1 ] && [ "$DESTS" -le 64 ] || { echo "$NAME: --dests must be 1..64" >&2; exit 2; }
 [ "$WINDOW" -ge 1 ] || { echo "$NAME: --window must be at least 1" >&2; exit 2; }
-[ -z "$FRAMES" ] || isint "$FRAMES" || { echo "$NAME: --frames needs a whole number" >&2; exit 2; }
+[ -z "$FRAMES" ] || need_int --frames "$FRAMES"
 FLOWS=dst-only
 [ "$DISTINCT" = 1 ] && FLOWS=distinct
-if [ -n "$JSON" ]; then
-	case "$JSON" in /*) ;; *) JSON="$PWD/$JSON" ;; esac
-fi
+json_absolute
+JSON_FIELDS="dests=$DESTS flows=$FLOWS"
 
 WORK=
 WATCHDOG=
 NAP_PID=
 PREFIX=
 
-json_status() { # status reason: a JSON file for a run without a figure
-	[ -n "$JSON" ] || return 0
-	BENCH_STATUS=$1 BENCH_REASON=$2 DESTS=$DESTS FLOWS=$FLOWS python3 - "$JSON" <<'EOF' || true
-import json, os, sys
-with open(sys.argv[1], "w") as f:
-    json.dump({"bench": "ovs-normal", "status": os.environ["BENCH_STATUS"],
-               "reason": os.environ["BENCH_REASON"],
-               "dests": int(os.environ["DESTS"]), "flows": os.environ["FLOWS"]}, f, indent=1)
-    f.write("\n")
-EOF
-}
-
-# skip and fail end the run, with the benchmark's own result line (not those
-# of test/lib/common.sh, whose pass, fail and skip are for tests).
-skip() {
-	echo "SKIP: $NAME: $*"
-	json_status skip "$*"
-	exit 0
-}
-
-fail() {
-	echo "FAIL: $NAME: $*"
-	json_status fail "$*"
+bench_fail_details() {
 	if [ -n "$WORK" ] && [ -f "$WORK/ovs-vswitchd.log" ]; then
 		echo "--- last lines of ovs-vswitchd.log:" >&2
 		tail -n 15 "$WORK/ovs-vswitchd.log" >&2
 	fi
-	exit 1
 }
 
 cleanup() {
@@ -142,15 +119,6 @@ cleanup() {
 	eal_runtime_clean "$PREFIX"
 	KEEP_TMP=$KEEP tmp_remove "$WORK"
 	exit "$rc"
-}
-
-on_signal() {
-	if [ -n "$WORK" ] && [ -f "$WORK/timed-out" ]; then
-		fail "timed out after ${TIMEOUT} s"
-	fi
-	echo "FAIL: $NAME: interrupted by SIG$1"
-	json_status fail "interrupted by SIG$1"
-	exit 1
 }
 
 guard_traps cleanup on_signal
