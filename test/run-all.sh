@@ -79,6 +79,7 @@ run_pass() {
 build=$top/build
 run_pass ""
 run_suite install "$top/test/install.sh"
+run_suite symbols "$top/test/symbols.sh"
 run_suite lint "$top/test/lint.sh"
 
 # The same again under the sanitizers. Reports go to files (a program's stderr

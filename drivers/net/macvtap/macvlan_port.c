@@ -148,10 +148,14 @@ macvlan_port_synchronize(struct macvlan_port *port)
 	}
 }
 
+/* Stacking a macvtap port on another one is refused, as the kernel refuses it. */
 static bool
 macvlan_lower_is_macvtap(uint16_t lower)
 {
-	return macvtap_is_port(lower);
+	struct rte_eth_dev_info info;
+
+	return rte_eth_dev_info_get(lower, &info) == 0 && info.driver_name != NULL &&
+	       strcmp(info.driver_name, RTE_PMD_MACVTAP_DRIVER_NAME) == 0;
 }
 
 /*
@@ -783,6 +787,27 @@ macvlan_port_lower_stats(const struct macvlan_port *port, struct rte_pmd_macvtap
 	}
 }
 
+/* A port's link, from its state and the lower's (the kernel's stacked operstate); true if it changed. */
+bool
+macvlan_port_link_refresh(struct macvtap_dev *dev)
+{
+	struct rte_eth_dev *eth_dev = &rte_eth_devices[dev->port_id];
+	struct macvlan_port *port = dev->port;
+	struct rte_eth_link link = {
+		.link_speed = RTE_ETH_SPEED_NUM_NONE,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+		.link_status = RTE_ETH_LINK_DOWN,
+	};
+
+	if (port != NULL && dev->up && !port->dead &&
+	    port->lower_link.link_status == RTE_ETH_LINK_UP) {
+		link.link_status = RTE_ETH_LINK_UP;
+		link.link_speed = port->lower_link.link_speed;
+	}
+	return rte_eth_linkstatus_set(eth_dev, &link) == 0;
+}
+
 /* Fire an event on ports, outside the control lock (callbacks may call back). */
 static void
 macvlan_fire(const uint16_t *ids, uint16_t n, enum rte_eth_event_type type)
@@ -806,7 +831,7 @@ macvlan_port_link_changed(struct macvlan_port *port, const struct rte_eth_link *
 
 	port->lower_link = *link;
 	for (i = 0; i < port->nb_devs; i++)
-		if (macvtap_dev_link_refresh(port->devs[i]))
+		if (macvlan_port_link_refresh(port->devs[i]))
 			ids[n++] = port->devs[i]->port_id;
 	return n;
 }

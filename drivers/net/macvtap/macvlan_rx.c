@@ -3,15 +3,16 @@
  */
 
 /*
- * Receive: lower rx burst -> classify by destination (and source) MAC ->
- * per destination queue, one ring enqueue per burst. The kernel's
- * macvlan_handle_frame, macvlan_forward_source and macvlan_broadcast.
- *
- * A burst of up to MACVLAN_POLL_BURST frames is classified into an ordered
- * batch of (frame, destination queue, class) entries, broadcast copies
- * included; the batch is then grouped by destination with a stable counting
- * sort, so that each queue gets its frames in arrival order with one ring
- * enqueue, however many destinations the burst spreads over.
+ * Receive (kernel: macvlan_handle_frame, macvlan_forward_source and
+ * macvlan_broadcast; tap.c's read side), top-down:
+ *   macvtap_rx_burst    a port's rx burst: its ring first, then a poll of the
+ *                       lower when the ring came back empty
+ *   macvlan_port_poll   one lower RX queue, by whoever gets its lock
+ *   macvlan_handle_frames  classify a burst by destination (and source) MAC
+ *                       and hand each frame to its port's queue
+ * Frames are gathered per destination queue (struct rx_target) in arrival
+ * order and handed over with one ring enqueue per destination per burst; a
+ * frame for the polling reader itself goes straight into its array.
  */
 
 #include <string.h>
@@ -19,8 +20,8 @@
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_memcpy.h>
 #include <rte_prefetch.h>
+#include <ethdev_driver.h>
 
 #include "macvtap.h"
 
@@ -33,7 +34,7 @@ struct rx_target {
 	struct tap_queue *q;
 	bool sp;                     /* single-producer enqueue is safe */
 	uint16_t nb;
-	uint32_t by_class[3];        /* multicast and broadcast; unicast at delivery */
+	uint32_t by_class[MACVTAP_NB_CLASSES]; /* multicast and broadcast; unicast at delivery */
 	uint64_t bytes;
 	struct rte_mbuf *pkts[RX_TARGET_FRAMES];
 };
@@ -90,7 +91,7 @@ rx_target_deliver(struct rx_batch *b, struct rx_target *tg)
 	struct macvlan_reader *r = b->reader;
 	struct tap_queue *q = tg->q;
 	uint16_t n = tg->nb, direct = 0, budget;
-	uint32_t *by_class = tg->by_class, head_class[3];
+	uint32_t *by_class = tg->by_class, head_class[MACVTAP_NB_CLASSES];
 	unsigned int room, i;
 	uint64_t bytes;
 
@@ -109,13 +110,13 @@ rx_target_deliver(struct rx_batch *b, struct rx_target *tg)
 	} else {
 		/* Split the counts between what was handed over and what goes to the ring. */
 		bytes = 0;
-		head_class[0] = head_class[1] = head_class[2] = 0;
+		memset(head_class, 0, sizeof(head_class));
 		for (i = 0; i < direct; i++) {
 			bytes += tg->pkts[i]->pkt_len;
 			head_class[macvtap_frame_class(tg->pkts[i])]++;
 		}
 		tap_queue_count(q, b->slot, direct, bytes, head_class);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < MACVTAP_NB_CLASSES; i++)
 			head_class[i] = by_class[i] - head_class[i];
 		room = tap_queue_deliver(q, b->slot, tg->sp, tg->pkts + direct, n - direct,
 					 tg->bytes - bytes, head_class);
@@ -125,7 +126,7 @@ rx_target_deliver(struct rx_batch *b, struct rx_target *tg)
 		b->budget = budget;
 	tg->nb = 0;
 	tg->bytes = 0;
-	tg->by_class[0] = tg->by_class[1] = tg->by_class[2] = 0;
+	memset(tg->by_class, 0, sizeof(tg->by_class));
 }
 
 /* Deliver every destination's frames; the fullest ring sets the next poll's budget. */
@@ -163,7 +164,7 @@ rx_batch_target(struct rx_batch *b, int32_t e, struct tap_queue *q)
 		tg->sp = b->t_table->endpoints[e].single_producer;
 		tg->nb = 0;
 		tg->bytes = 0;
-		tg->by_class[0] = tg->by_class[1] = tg->by_class[2] = 0;
+		memset(tg->by_class, 0, sizeof(tg->by_class));
 		b->nb_targets++;
 	}
 	b->tid_of_ep[e] = (int8_t)id; /* < RX_BATCH_TARGETS */
@@ -204,19 +205,6 @@ deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
 	target_add(b, tg, m, ep->port_id);
 }
 
-static inline bool
-endpoint_accepts_group(const struct macvlan_endpoint *ep, uint64_t dst, bool bcast)
-{
-	uint16_t i;
-
-	if (bcast || ep->all_multicast)
-		return true;
-	for (i = 0; i < ep->nb_mc; i++)
-		if (ep->mc[i] == dst)
-			return true;
-	return false;
-}
-
 /*
  * n private copies of m for n more recipients (consumers rewrite frames). One
  * bulk allocation and a plain copy for the common single-segment frame;
@@ -232,19 +220,8 @@ copy_frames(struct rx_batch *b, struct rte_mbuf *m, struct rte_mbuf **copies, un
 		return 0;
 	if (m->nb_segs == 1 && m->data_len <= rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM &&
 	    rte_pktmbuf_alloc_bulk(mp, copies, n) == 0) {
-		for (i = 0; i < n; i++) {
-			struct rte_mbuf *c = copies[i];
-
-			rte_memcpy(rte_pktmbuf_mtod(c, void *), rte_pktmbuf_mtod(m, void *),
-				   m->data_len);
-			c->data_len = m->data_len;
-			c->pkt_len = m->pkt_len;
-			c->ol_flags = m->ol_flags & ~RTE_MBUF_F_EXTERNAL & ~RTE_MBUF_F_INDIRECT;
-			c->packet_type = m->packet_type;
-			c->hash = m->hash;
-			c->vlan_tci = m->vlan_tci;
-			c->vlan_tci_outer = m->vlan_tci_outer;
-		}
+		for (i = 0; i < n; i++)
+			macvtap_copy_linear(copies[i], m);
 		return n;
 	}
 	for (i = 0; i < n; i++) {
@@ -360,12 +337,6 @@ handle_group(struct rx_batch *b, struct rte_mbuf *m, uint64_t dst, uint64_t src,
 	deliver(b, eps[n - 1], m, cls);
 }
 
-/*
- * Classify and deliver a burst of frames that the lower received (or that a
- * bridge port sent to a bridge port: the kernel injects those into the lower's
- * receive path too). Called with a lower queue lock held, t read under it.
- * Returns how many frames the next poll of this queue should take.
- */
 /*
  * One frame by the general rules: runts, source mode, groups, passthru, and
  * unicast to any port. Returns true if the frame is to be dropped as a frame
@@ -529,4 +500,100 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 		}
 	}
 	rte_spinlock_unlock(&lq->lock);
+}
+
+/*
+ * Frames handed to the application must come from the pool it gave the
+ * queue when that pool has a private area: OVS-DPDK keeps per-packet state
+ * there and reads it for every frame it receives. Frames from another pool
+ * are copied into it (one bulk allocation, a plain copy for one segment);
+ * a frame with no mbuf for it is dropped and counted as rx_nombuf.
+ */
+static uint16_t
+tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
+{
+	struct rte_mbuf *copies[MACVLAN_POLL_BURST], *orig[MACVLAN_POLL_BURST];
+	uint16_t i, n = 0, kept = 0, failed = 0;
+
+	for (i = 0; i < nb; i++)
+		if (pkts[i]->pool != q->mp)
+			n++;
+	if (n == 0)
+		return nb;
+	if (rte_pktmbuf_alloc_bulk(q->mp, copies, n) != 0)
+		memset(copies, 0, n * sizeof(struct rte_mbuf *));
+	for (i = 0, n = 0; i < nb; i++) {
+		struct rte_mbuf *m = pkts[i], *c;
+
+		if (m->pool == q->mp) {
+			pkts[kept++] = m;
+			continue;
+		}
+		c = copies[n++];
+		if (c != NULL && m->nb_segs == 1 && m->data_len <= rte_pktmbuf_tailroom(c)) {
+			macvtap_copy_linear(c, m);
+		} else {
+			/* Several segments, or a small buffer: the general copy. */
+			if (c != NULL)
+				rte_pktmbuf_free(c);
+			c = rte_pktmbuf_copy(m, q->mp, 0, UINT32_MAX);
+		}
+		orig[failed++] = m;
+		if (c != NULL)
+			pkts[kept++] = c;
+		else
+			rte_eth_devices[q->dev->port_id].data->rx_mbuf_alloc_failed++;
+	}
+	rte_pktmbuf_free_bulk(orig, failed);
+	return kept;
+}
+
+/*
+ * The port's rx burst. Queue q of a port with n queues stands for the lower's
+ * queues q, q + n, q + 2n... so that every lower queue is polled whatever the
+ * queue counts. Each call takes what waits in the ring, and only when the
+ * ring was empty (or every TAP_QUEUE_POLL_EVERY calls) polls one of its lower
+ * queues, in turn: a queue that still has frames leaves the polling to one
+ * that has none, so polls are rarer and larger when traffic spreads over many
+ * ports, and a consumer that falls
+ * behind leaves the polling to the others (its backlog is what its ring
+ * holds, as with the kernel's tap_queue). Its own frames from that poll come
+ * straight back, without a ring round trip.
+ */
+uint16_t
+macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct tap_queue *q = queue;
+	struct macvtap_dev *dev = q->dev;
+	struct macvlan_port *port = dev->port;
+	struct macvlan_reader reader;
+	uint16_t nb, lq;
+
+	if (unlikely(q->copy_to_pool))
+		nb_pkts = RTE_MIN(nb_pkts, (uint16_t)MACVLAN_POLL_BURST); /* what it copies at once */
+	/* What waits in the ring is older than anything polled now: it goes first. */
+	nb = rte_ring_sc_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
+	/*
+	 * Poll when the ring came back empty, and every few calls anyway: local
+	 * (bridge) traffic may keep a ring from ever running empty, and the
+	 * lower must not starve while any port is read.
+	 */
+	if ((nb == 0 || ++q->calls_since_poll >= TAP_QUEUE_POLL_EVERY) &&
+	    q->queue_id < port->nb_rxq) {
+		q->calls_since_poll = 0;
+		reader.q = q;
+		reader.pkts = pkts + nb;
+		reader.room = nb_pkts - nb;
+		reader.nb = 0;
+		lq = q->next_lower_queue;
+		/* As much as this ring can take: the others are served alike. */
+		macvlan_port_poll(port, lq, RTE_MAX(rte_ring_free_count(q->ring),
+						    (unsigned int)nb_pkts), &reader);
+		nb += reader.nb;
+		lq += dev->nb_rx_queues;
+		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
+	}
+	if (unlikely(q->copy_to_pool) && nb != 0)
+		nb = tap_queue_to_pool(q, pkts, nb);
+	return nb;
 }

@@ -51,18 +51,14 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 {
 	bool bcast = dst == MACVTAP_KEY_BROADCAST;
 	uint8_t cls = bcast ? MACVTAP_BROADCAST : MACVTAP_MULTICAST;
-	uint32_t i, j;
+	uint32_t i;
 
 	for (i = 0; i < t->nb_endpoints; i++) {
 		const struct macvlan_endpoint *ep = &t->endpoints[i];
 		struct rte_mbuf *c;
-		bool accept = bcast || ep->all_multicast;
 
-		if (ep == self || ep->mode != RTE_PMD_MACVTAP_MODE_BRIDGE)
-			continue;
-		for (j = 0; !accept && j < ep->nb_mc; j++)
-			accept = ep->mc[j] == dst;
-		if (!accept)
+		if (ep == self || ep->mode != RTE_PMD_MACVTAP_MODE_BRIDGE ||
+		    !endpoint_accepts_group(ep, dst, bcast))
 			continue;
 		c = rte_pktmbuf_copy(m, port->mp, 0, UINT32_MAX);
 		if (unlikely(c == NULL)) {
@@ -71,7 +67,7 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 		}
 		c->port = ep->port_id;
 		if (ep->nb_rxq != 0) {
-			uint32_t by_class[3] = { 0, 0, 0 };
+			uint32_t by_class[MACVTAP_NB_CLASSES] = { 0 };
 
 			by_class[cls] = 1;
 			tap_queue_deliver(tap_get_queue(ep, c, lq), TAP_QUEUE_TX_SLOT(lq), false,

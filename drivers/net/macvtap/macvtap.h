@@ -24,6 +24,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_ring.h>
 #include <rte_spinlock.h>
 
@@ -52,13 +53,14 @@ enum macvtap_class {
 	MACVTAP_UNICAST,
 	MACVTAP_MULTICAST,
 	MACVTAP_BROADCAST,
+	MACVTAP_NB_CLASSES
 };
 
 /* What one producer delivered into one queue. */
 struct tap_queue_stats {
 	uint64_t packets;
 	uint64_t bytes;
-	uint64_t by_class[3];        /* enum macvtap_class */
+	uint64_t by_class[MACVTAP_NB_CLASSES];
 	uint64_t ring_full;          /* dropped: the ring was full (imissed) */
 } __rte_cache_aligned;
 
@@ -317,6 +319,69 @@ macvlan_table_lookup(const struct macvlan_table *t, uint64_t key)
 	return s == NULL ? MACVLAN_NO_EP : s->ep;
 }
 
+/*
+ * Copy single-segment frame m, and what a receiver reads of its metadata,
+ * into c: a fresh mbuf whose tailroom the caller checked.
+ */
+static inline void
+macvtap_copy_linear(struct rte_mbuf *c, const struct rte_mbuf *m)
+{
+	rte_memcpy(rte_pktmbuf_mtod(c, void *), rte_pktmbuf_mtod(m, const void *), m->data_len);
+	c->data_len = m->data_len;
+	c->pkt_len = m->pkt_len;
+	c->port = m->port;
+	c->ol_flags = m->ol_flags & ~(RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT);
+	c->packet_type = m->packet_type;
+	c->hash = m->hash;
+	c->vlan_tci = m->vlan_tci;
+	c->vlan_tci_outer = m->vlan_tci_outer;
+}
+
+/* Whether an endpoint takes a group frame to dst (kernel: the mc filter hash). */
+static inline bool
+endpoint_accepts_group(const struct macvlan_endpoint *ep, uint64_t dst, bool bcast)
+{
+	uint16_t i;
+
+	if (bcast || ep->all_multicast)
+		return true;
+	for (i = 0; i < ep->nb_mc; i++)
+		if (ep->mc[i] == dst)
+			return true;
+	return false;
+}
+
+/*
+ * The devargs keys and what each takes. This one list drives the parser, its
+ * unknown-key message and the parameter string registered with the vdev bus.
+ */
+#define MACVTAP_DEVARGS(X) \
+	X(iface, "<lower port name>") \
+	X(mac, "<MAC>") \
+	X(mode, "private|vepa|bridge|passthru|source") \
+	X(source, "[MAC,MAC,...]") \
+	X(nodst, "0|1") \
+	X(nopromisc, "0|1") \
+	X(spoofchk, "0|1")
+#define MACVTAP_PARAM_ONE(key, value) #key "=" value " "
+#define MACVTAP_PARAM_STRING MACVTAP_DEVARGS(MACVTAP_PARAM_ONE)
+
+/* A port's devargs, parsed. */
+struct macvtap_args {
+	const char *name;            /* the vdev's name, for messages */
+	char iface[RTE_ETH_NAME_MAX_LEN];
+	struct rte_ether_addr mac;
+	bool mac_set;
+	uint8_t mode;
+	bool nodst, nopromisc, spoofchk;
+	uint16_t nb_sources;
+	struct rte_ether_addr sources[MACVTAP_MAX_SOURCES];
+};
+
+/* macvtap_args.c */
+int macvtap_parse_args(const char *name, const char *params, struct macvtap_args *a);
+const char *macvtap_mode_name(uint8_t mode);
+
 /* macvlan_port.c: the lower's life and the receive table. */
 int macvlan_port_get(const char *lower_name, struct macvlan_port **port);
 int macvlan_port_resolve(struct macvlan_port *port);
@@ -336,6 +401,7 @@ int macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether
 void macvlan_port_lower_stats(const struct macvlan_port *port,
 			      struct rte_pmd_macvtap_lower_stats *out);
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);
+bool macvlan_port_link_refresh(struct macvtap_dev *dev);
 
 /* A queue's reader in its rx burst: where its own frames can go directly. */
 struct macvlan_reader {
@@ -353,11 +419,12 @@ uint16_t macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_t
 			       uint16_t nb, struct rte_pmd_macvtap_lower_stats *stats,
 			       struct macvlan_reader *reader);
 
+uint16_t macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
 /* macvlan_tx.c */
 uint16_t macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 
-/* tap_queue.c */
-uint16_t macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/* tap_queue.c: the rings and their counters */
 int tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 		     unsigned int socket_id, struct rte_mempool *mp, struct tap_queue **out);
 void tap_queue_free(struct tap_queue *q);
@@ -376,9 +443,5 @@ int macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats
 		       unsigned int n);
 int macvtap_xstats_get_names(struct rte_eth_dev *eth_dev,
 			     struct rte_eth_xstat_name *names, unsigned int n);
-
-/* macvtap_ethdev.c */
-bool macvtap_is_port(uint16_t port_id);
-bool macvtap_dev_link_refresh(struct macvtap_dev *dev);
 
 #endif /* MACVTAP_H */

@@ -13,7 +13,6 @@
 
 #include <rte_errno.h>
 #include <rte_ether.h>
-#include <rte_kvargs.h>
 #include <rte_malloc.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
@@ -23,277 +22,16 @@
 
 RTE_LOG_REGISTER_DEFAULT(macvtap_logtype, NOTICE);
 
-#define ARG_IFACE "iface"
-#define ARG_MAC "mac"
-#define ARG_MODE "mode"
-#define ARG_SOURCE "source"
-#define ARG_NODST "nodst"
-#define ARG_NOPROMISC "nopromisc"
-#define ARG_SPOOFCHK "spoofchk"
-
-static const char *const valid_args[] = {
-	ARG_IFACE, ARG_MAC, ARG_MODE, ARG_SOURCE, ARG_NODST, ARG_NOPROMISC, ARG_SPOOFCHK, NULL
-};
-
-static const struct {
-	const char *name;
-	enum rte_pmd_macvtap_mode mode;
-} mode_names[] = {
-	{ "private", RTE_PMD_MACVTAP_MODE_PRIVATE },
-	{ "vepa", RTE_PMD_MACVTAP_MODE_VEPA },
-	{ "bridge", RTE_PMD_MACVTAP_MODE_BRIDGE },
-	{ "passthru", RTE_PMD_MACVTAP_MODE_PASSTHRU },
-	{ "source", RTE_PMD_MACVTAP_MODE_SOURCE },
-};
-
-struct macvtap_args {
-	const char *name;
-	char iface[RTE_ETH_NAME_MAX_LEN];
-	struct rte_ether_addr mac;
-	bool mac_set;
-	uint8_t mode;
-	bool nodst, nopromisc, spoofchk;
-	uint16_t nb_sources;
-	struct rte_ether_addr sources[MACVTAP_MAX_SOURCES];
-};
-
 static const struct eth_dev_ops macvtap_ops;
 
-bool
+static bool
 macvtap_is_port(uint16_t port_id)
 {
 	return rte_eth_dev_is_valid_port(port_id) &&
 	       rte_eth_devices[port_id].dev_ops == &macvtap_ops;
 }
 
-/* ---- devargs ---- */
-
-static int
-arg_iface(const char *key, const char *value, void *opaque)
-{
-	struct macvtap_args *a = opaque;
-
-	if (value == NULL || value[0] == '\0' || strlen(value) >= sizeof(a->iface)) {
-		MACVTAP_LOG(ERR, "%s: %s: needs a port name shorter than %zu characters",
-			    a->name, key, sizeof(a->iface));
-		return -EINVAL;
-	}
-	strlcpy(a->iface, value, sizeof(a->iface));
-	return 0;
-}
-
-static int
-parse_unicast_mac(const struct macvtap_args *a, const char *key, const char *value,
-		  struct rte_ether_addr *mac)
-{
-	if (value == NULL || rte_ether_unformat_addr(value, mac) != 0) {
-		MACVTAP_LOG(ERR, "%s: %s: '%s' is not a MAC address", a->name, key,
-			    value == NULL ? "" : value);
-		return -EINVAL;
-	}
-	if (!rte_is_valid_assigned_ether_addr(mac)) {
-		MACVTAP_LOG(ERR, "%s: %s: %s is not a unicast address", a->name, key, value);
-		return -EADDRNOTAVAIL;
-	}
-	return 0;
-}
-
-static int
-arg_mac(const char *key, const char *value, void *opaque)
-{
-	struct macvtap_args *a = opaque;
-	int ret = parse_unicast_mac(a, key, value, &a->mac);
-
-	a->mac_set = ret == 0;
-	return ret;
-}
-
-static int
-arg_mode(const char *key, const char *value, void *opaque)
-{
-	struct macvtap_args *a = opaque;
-	unsigned int i;
-
-	for (i = 0; value != NULL && i < RTE_DIM(mode_names); i++) {
-		if (strcmp(value, mode_names[i].name) == 0) {
-			a->mode = mode_names[i].mode;
-			return 0;
-		}
-	}
-	MACVTAP_LOG(ERR, "%s: %s: '%s' is not one of private, vepa, bridge, passthru, source",
-		    a->name, key, value == NULL ? "" : value);
-	return -EINVAL;
-}
-
-static int
-arg_bool(const struct macvtap_args *a, const char *key, const char *value, bool *out)
-{
-	if (value != NULL && (strcmp(value, "0") == 0 || strcmp(value, "1") == 0)) {
-		*out = value[0] == '1';
-		return 0;
-	}
-	MACVTAP_LOG(ERR, "%s: %s: '%s' is not 0 or 1", a->name, key, value == NULL ? "" : value);
-	return -EINVAL;
-}
-
-static int
-arg_flag(const char *key, const char *value, void *opaque)
-{
-	struct macvtap_args *a = opaque;
-
-	if (strcmp(key, ARG_NODST) == 0)
-		return arg_bool(a, key, value, &a->nodst);
-	if (strcmp(key, ARG_NOPROMISC) == 0)
-		return arg_bool(a, key, value, &a->nopromisc);
-	return arg_bool(a, key, value, &a->spoofchk);
-}
-
-/* source=[MAC,MAC,...]: the brackets are optional with a single MAC. */
-static int
-arg_source(const char *key, const char *value, void *opaque)
-{
-	struct macvtap_args *a = opaque;
-	char buf[MACVTAP_MAX_SOURCES * 18 + 3];
-	char *list, *tok, *save = NULL;
-	size_t len;
-	int ret;
-
-	if (value == NULL || strlen(value) >= sizeof(buf)) {
-		MACVTAP_LOG(ERR, "%s: %s: needs a list of at most %d MACs", a->name, key,
-			    MACVTAP_MAX_SOURCES);
-		return -EINVAL;
-	}
-	strlcpy(buf, value, sizeof(buf));
-	list = buf;
-	len = strlen(list);
-	if (len > 0 && list[0] == '[') {
-		if (list[len - 1] != ']') {
-			MACVTAP_LOG(ERR, "%s: %s: '%s' lacks its closing ]", a->name, key, value);
-			return -EINVAL;
-		}
-		list[len - 1] = '\0';
-		list++;
-	}
-	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		struct rte_ether_addr mac;
-		uint16_t i;
-
-		ret = parse_unicast_mac(a, key, tok, &mac);
-		if (ret != 0)
-			return ret;
-		/* A MAC listed again is the same (port, source) pair: the kernel keeps one. */
-		for (i = 0; i < a->nb_sources; i++)
-			if (rte_is_same_ether_addr(&a->sources[i], &mac))
-				break;
-		if (i < a->nb_sources)
-			continue;
-		if (a->nb_sources == MACVTAP_MAX_SOURCES) {
-			MACVTAP_LOG(ERR, "%s: %s: more than %d MACs", a->name, key,
-				    MACVTAP_MAX_SOURCES);
-			return -E2BIG;
-		}
-		a->sources[a->nb_sources++] = mac;
-	}
-	if (a->nb_sources == 0) {
-		MACVTAP_LOG(ERR, "%s: %s: the list is empty", a->name, key);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
-macvtap_parse_args(const char *name, const char *params, struct macvtap_args *a)
-{
-	static const struct {
-		const char *key;
-		arg_handler_t handler;
-	} handlers[] = {
-		{ ARG_IFACE, arg_iface }, { ARG_MAC, arg_mac }, { ARG_MODE, arg_mode },
-		{ ARG_SOURCE, arg_source }, { ARG_NODST, arg_flag },
-		{ ARG_NOPROMISC, arg_flag }, { ARG_SPOOFCHK, arg_flag },
-	};
-	struct rte_kvargs *kvlist;
-	unsigned int i, j;
-	int ret = 0;
-
-	memset(a, 0, sizeof(*a));
-	a->name = name;
-	a->mode = RTE_PMD_MACVTAP_MODE_VEPA; /* the kernel's default */
-	/* Parse without a key filter first, so that an unknown key can be named. */
-	kvlist = rte_kvargs_parse(params == NULL ? "" : params, NULL);
-	if (kvlist == NULL) {
-		MACVTAP_LOG(ERR, "%s: cannot parse devargs '%s'", name, params);
-		return -EINVAL;
-	}
-	for (i = 0; i < kvlist->count; i++) {
-		const char *key = kvlist->pairs[i].key;
-
-		for (j = 0; valid_args[j] != NULL; j++)
-			if (strcmp(key, valid_args[j]) == 0)
-				break;
-		if (valid_args[j] == NULL) {
-			MACVTAP_LOG(ERR, "%s: unknown key '%s' (valid: iface, mac, mode, source, "
-				    "nodst, nopromisc, spoofchk)", name, key);
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	/* Each key at most once; handlers log the problem and return its errno. */
-	for (i = 0; i < RTE_DIM(handlers); i++) {
-		unsigned int count = rte_kvargs_count(kvlist, handlers[i].key);
-
-		if (count > 1) {
-			MACVTAP_LOG(ERR, "%s: %s: given %u times", name, handlers[i].key, count);
-			ret = -EINVAL;
-			goto out;
-		}
-	}
-	for (j = 0; j < kvlist->count; j++) {
-		const struct rte_kvargs_pair *p = &kvlist->pairs[j];
-
-		for (i = 0; i < RTE_DIM(handlers); i++) {
-			if (strcmp(p->key, handlers[i].key) != 0)
-				continue;
-			ret = handlers[i].handler(p->key, p->value, a);
-			if (ret != 0)
-				goto out;
-		}
-	}
-	if (a->iface[0] == '\0') {
-		MACVTAP_LOG(ERR, "%s: %s is required: the lower port's name", name, ARG_IFACE);
-		ret = -EINVAL;
-	} else if (a->nb_sources != 0 && a->mode != RTE_PMD_MACVTAP_MODE_SOURCE) {
-		MACVTAP_LOG(ERR, "%s: %s: only a mode=source port has a source list",
-			    name, ARG_SOURCE);
-		ret = -EINVAL;
-	}
-out:
-	rte_kvargs_free(kvlist);
-	return ret;
-}
-
 /* ---- link ---- */
-
-/* Derive the port's link from its state and the lower's; true if it changed. */
-bool
-macvtap_dev_link_refresh(struct macvtap_dev *dev)
-{
-	struct rte_eth_dev *eth_dev = &rte_eth_devices[dev->port_id];
-	struct macvlan_port *port = dev->port;
-	struct rte_eth_link link = {
-		.link_speed = RTE_ETH_SPEED_NUM_NONE,
-		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-		.link_autoneg = RTE_ETH_LINK_FIXED,
-		.link_status = RTE_ETH_LINK_DOWN,
-	};
-
-	if (port != NULL && dev->up && !port->dead &&
-	    port->lower_link.link_status == RTE_ETH_LINK_UP) {
-		link.link_status = RTE_ETH_LINK_UP;
-		link.link_speed = port->lower_link.link_speed;
-	}
-	return rte_eth_linkstatus_set(eth_dev, &link) == 0;
-}
 
 static int
 macvtap_link_update(struct rte_eth_dev *eth_dev, int wait __rte_unused)
@@ -303,7 +41,7 @@ macvtap_link_update(struct rte_eth_dev *eth_dev, int wait __rte_unused)
 
 	/* The lower's link as last seen by its LSC event or poll: never stale by more than a poll. */
 	pthread_mutex_lock(&macvlan_lock);
-	changed = macvtap_dev_link_refresh(dev);
+	changed = macvlan_port_link_refresh(dev);
 	pthread_mutex_unlock(&macvlan_lock);
 	return changed ? 0 : -1;
 }
@@ -426,7 +164,7 @@ macvtap_dev_start(struct rte_eth_dev *eth_dev)
 		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < data->nb_tx_queues; i++)
 		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
-	macvtap_dev_link_refresh(dev);
+	macvlan_port_link_refresh(dev);
 out:
 	pthread_mutex_unlock(&macvlan_lock);
 	return ret;
@@ -447,7 +185,7 @@ macvtap_dev_stop_locked(struct rte_eth_dev *eth_dev)
 		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (i = 0; i < data->nb_tx_queues; i++)
 		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
-	macvtap_dev_link_refresh(dev);
+	macvlan_port_link_refresh(dev);
 	return 0;
 }
 
@@ -507,7 +245,7 @@ macvtap_set_link(struct rte_eth_dev *eth_dev, bool up)
 		if (ret != 0)
 			dev->admin_up = false;
 	}
-	changed = macvtap_dev_link_refresh(dev);
+	changed = macvlan_port_link_refresh(dev);
 	pthread_mutex_unlock(&macvlan_lock);
 	if (changed)
 		rte_eth_dev_callback_process(eth_dev, RTE_ETH_EVENT_INTR_LSC, NULL);
@@ -939,7 +677,7 @@ macvtap_probe(struct rte_vdev_device *vdev)
 	rte_eth_dev_probing_finish(eth_dev);
 	MACVTAP_LOG(INFO, "%s: port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", mode %s, iface=%s%s",
 		    name, dev->port_id, RTE_ETHER_ADDR_BYTES(&dev->mac_addrs[0]),
-		    mode_names[rte_bsf32(dev->mode)].name, args.iface,
+		    macvtap_mode_name(dev->mode), args.iface,
 		    port->resolved ? "" : " (not probed yet)");
 	return 0;
 
@@ -972,14 +710,7 @@ static struct rte_vdev_driver macvtap_vdev_drv = {
 };
 
 RTE_PMD_REGISTER_VDEV(net_macvtap, macvtap_vdev_drv);
-RTE_PMD_REGISTER_PARAM_STRING(net_macvtap,
-	ARG_IFACE "=<lower port name> "
-	ARG_MAC "=<MAC> "
-	ARG_MODE "=private|vepa|bridge|passthru|source "
-	ARG_SOURCE "=[MAC,MAC,...] "
-	ARG_NODST "=0|1 "
-	ARG_NOPROMISC "=0|1 "
-	ARG_SPOOFCHK "=0|1");
+RTE_PMD_REGISTER_PARAM_STRING(net_macvtap, MACVTAP_PARAM_STRING);
 
 /* ---- public API ---- */
 

@@ -16,7 +16,6 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
-#include <rte_memcpy.h>
 #include <ethdev_driver.h>
 
 #include "macvtap.h"
@@ -88,7 +87,7 @@ tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
 	       rte_ring_mp_enqueue_burst(q->ring, (void **)pkts, nb, &room);
 	st->packets += done;
 	st->bytes += bytes;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < MACVTAP_NB_CLASSES; i++)
 		st->by_class[i] += by_class[i];
 	if (unlikely(done < nb)) {
 		/* Only the tail that did not fit is read again, to correct the counts. */
@@ -124,7 +123,7 @@ tap_queue_count(struct tap_queue *q, unsigned int slot, uint16_t nb, uint64_t by
 
 	st->packets += nb;
 	st->bytes += bytes;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < MACVTAP_NB_CLASSES; i++)
 		st->by_class[i] += by_class[i];
 }
 
@@ -140,7 +139,7 @@ tap_queue_stats_sum(const struct tap_queue *q, struct tap_queue_stats *sum)
 		sum->packets += __atomic_load_n(&st->packets, __ATOMIC_RELAXED);
 		sum->bytes += __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
 		sum->ring_full += __atomic_load_n(&st->ring_full, __ATOMIC_RELAXED);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < MACVTAP_NB_CLASSES; i++)
 			sum->by_class[i] += __atomic_load_n(&st->by_class[i], __ATOMIC_RELAXED);
 	}
 }
@@ -150,109 +149,4 @@ void
 tap_queue_stats_reset(struct tap_queue *q)
 {
 	memset(q->stats, 0, sizeof(q->stats));
-}
-
-/*
- * Frames handed to the application must come from the pool it gave the
- * queue when that pool has a private area: OVS-DPDK keeps per-packet state
- * there and reads it for every frame it receives. Frames from another pool
- * are copied into it (one bulk allocation, a plain copy for one segment);
- * a frame with no mbuf for it is dropped and counted as rx_nombuf.
- */
-static uint16_t
-tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
-{
-	struct rte_mbuf *copies[MACVLAN_POLL_BURST], *orig[MACVLAN_POLL_BURST];
-	uint16_t i, n = 0, kept = 0, failed = 0;
-
-	for (i = 0; i < nb; i++)
-		if (pkts[i]->pool != q->mp)
-			n++;
-	if (n == 0)
-		return nb;
-	if (rte_pktmbuf_alloc_bulk(q->mp, copies, n) != 0)
-		memset(copies, 0, n * sizeof(struct rte_mbuf *));
-	for (i = 0, n = 0; i < nb; i++) {
-		struct rte_mbuf *m = pkts[i], *c;
-
-		if (m->pool == q->mp) {
-			pkts[kept++] = m;
-			continue;
-		}
-		c = copies[n++];
-		if (c != NULL && m->nb_segs == 1 && m->data_len <= rte_pktmbuf_tailroom(c)) {
-			rte_memcpy(rte_pktmbuf_mtod(c, void *), rte_pktmbuf_mtod(m, void *),
-				   m->data_len);
-			c->data_len = m->data_len;
-			c->pkt_len = m->pkt_len;
-			c->port = m->port;
-			c->ol_flags = m->ol_flags & ~(RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT);
-			c->packet_type = m->packet_type;
-			c->hash = m->hash;
-			c->vlan_tci = m->vlan_tci;
-			c->vlan_tci_outer = m->vlan_tci_outer;
-		} else {
-			/* Several segments, or a small buffer: the general copy. */
-			if (c != NULL)
-				rte_pktmbuf_free(c);
-			c = rte_pktmbuf_copy(m, q->mp, 0, UINT32_MAX);
-		}
-		orig[failed++] = m;
-		if (c != NULL)
-			pkts[kept++] = c;
-		else
-			rte_eth_devices[q->dev->port_id].data->rx_mbuf_alloc_failed++;
-	}
-	rte_pktmbuf_free_bulk(orig, failed);
-	return kept;
-}
-
-/*
- * The port's rx burst. Queue q of a port with n queues stands for the lower's
- * queues q, q + n, q + 2n... so that every lower queue is polled whatever the
- * queue counts. Each call takes what waits in the ring, and only when the
- * ring was empty (or every TAP_QUEUE_POLL_EVERY calls) polls one of its lower
- * queues, in turn: a queue that still has frames leaves the polling to one
- * that has none, so polls are rarer and larger when traffic spreads over many
- * ports, and a consumer that falls
- * behind leaves the polling to the others (its backlog is what its ring
- * holds, as with the kernel's tap_queue). Its own frames from that poll come
- * straight back, without a ring round trip.
- */
-uint16_t
-macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
-{
-	struct tap_queue *q = queue;
-	struct macvtap_dev *dev = q->dev;
-	struct macvlan_port *port = dev->port;
-	struct macvlan_reader reader;
-	uint16_t nb, lq;
-
-	if (unlikely(q->copy_to_pool))
-		nb_pkts = RTE_MIN(nb_pkts, (uint16_t)MACVLAN_POLL_BURST); /* what it copies at once */
-	/* What waits in the ring is older than anything polled now: it goes first. */
-	nb = rte_ring_sc_dequeue_burst(q->ring, (void **)pkts, nb_pkts, NULL);
-	/*
-	 * Poll when the ring came back empty, and every few calls anyway: local
-	 * (bridge) traffic may keep a ring from ever running empty, and the
-	 * lower must not starve while any port is read.
-	 */
-	if ((nb == 0 || ++q->calls_since_poll >= TAP_QUEUE_POLL_EVERY) &&
-	    q->queue_id < port->nb_rxq) {
-		q->calls_since_poll = 0;
-		reader.q = q;
-		reader.pkts = pkts + nb;
-		reader.room = nb_pkts - nb;
-		reader.nb = 0;
-		lq = q->next_lower_queue;
-		/* As much as this ring can take: the others are served alike. */
-		macvlan_port_poll(port, lq, RTE_MAX(rte_ring_free_count(q->ring),
-						    (unsigned int)nb_pkts), &reader);
-		nb += reader.nb;
-		lq += dev->nb_rx_queues;
-		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
-	}
-	if (unlikely(q->copy_to_pool) && nb != 0)
-		nb = tap_queue_to_pool(q, pkts, nb);
-	return nb;
 }
