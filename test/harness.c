@@ -3,6 +3,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_bus_vdev.h>
@@ -10,6 +11,7 @@
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ether.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 
@@ -426,6 +428,7 @@ t_main(int argc, char **argv, const char *program, const struct t_test *tests,
 		t_current = NULL;
 		t_alloc_allowance = 0;
 		ret = tests[i].fn();
+		t_log_stop(); /* a test that failed mid-capture */
 		if (ret != 0 && t_current != NULL)
 			t_env_fini(t_current); /* leave nothing to the next test */
 		if (ret == 0 && !(tests[i].flags & T_NO_CLEAN_CHECK))
@@ -476,4 +479,50 @@ t_count_memzones(void)
 
 	rte_memzone_walk(count_memzone, &n);
 	return n;
+}
+
+static FILE *log_file;
+static char *log_buf;
+static size_t log_len;
+
+int
+t_log_start(void)
+{
+	if (log_file != NULL)
+		return 0;
+	log_file = open_memstream(&log_buf, &log_len);
+	CHECK(log_file != NULL, "open_memstream");
+	rte_openlog_stream(log_file);
+	return 0;
+}
+
+/* How many times the captured log says text (0 when nothing is captured). */
+unsigned int
+t_log_count(const char *text)
+{
+	const char *at;
+	unsigned int n = 0;
+
+	if (log_file == NULL)
+		return 0;
+	fflush(log_file);
+	for (at = log_buf; at != NULL && (at = strstr(at, text)) != NULL; at++)
+		n++;
+	return n;
+}
+
+/* Stop capturing; what was captured goes to stderr as it would have. */
+void
+t_log_stop(void)
+{
+	if (log_file == NULL)
+		return;
+	rte_openlog_stream(NULL);
+	fclose(log_file);
+	if (log_buf != NULL)
+		fputs(log_buf, stderr);
+	free(log_buf);
+	log_file = NULL;
+	log_buf = NULL;
+	log_len = 0;
 }

@@ -125,6 +125,10 @@ bool t_on_wire(const struct t_frame *f, unsigned int n, uint32_t id);
 uint64_t t_xstat(uint16_t port, const char *name);
 /* Record one received frame (id, port tag, queue, MACs). */
 void t_record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue);
+/* Capture EAL's log (then also copied to stderr at t_log_stop), to count lines of it. */
+int t_log_start(void);
+unsigned int t_log_count(const char *text);
+void t_log_stop(void);
 /* How many mempools and memzones exist: what a leak check compares. */
 unsigned int t_count_mempools(void);
 unsigned int t_count_memzones(void);

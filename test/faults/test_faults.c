@@ -650,48 +650,6 @@ wait_lsc(uint16_t port, int want)
 }
 
 /* The driver's log lines, captured to check that an error says so. */
-static FILE *log_file;
-static char *log_buf;
-static size_t log_len;
-
-static int
-log_capture_start(void)
-{
-	log_file = open_memstream(&log_buf, &log_len);
-	CHECK(log_file != NULL, "open_memstream");
-	rte_openlog_stream(log_file);
-	return 0;
-}
-
-/* How many times the captured log says text. */
-static unsigned int
-log_count(const char *text)
-{
-	const char *at;
-	unsigned int n = 0;
-
-	fflush(log_file);
-	for (at = log_buf; at != NULL && (at = strstr(at, text)) != NULL; at++)
-		n++;
-	return n;
-}
-
-/* Stop capturing; what was captured goes to stderr as it would have. */
-static void
-log_capture_stop(void)
-{
-	if (log_file == NULL)
-		return;
-	rte_openlog_stream(NULL);
-	fclose(log_file);
-	if (log_buf != NULL)
-		fputs(log_buf, stderr);
-	free(log_buf);
-	log_file = NULL;
-	log_buf = NULL;
-	log_len = 0;
-}
-
 /* Take a port out of the environment's list once the test closed it itself. */
 static void
 env_forget(struct t_env *e, uint16_t port)
@@ -740,7 +698,7 @@ run_under_traffic(int (*body)(void))
 	/* Whatever happened, the worker stops before anything is torn down. */
 	tr_stop(&tr);
 	ev_unwatch_all();
-	log_capture_stop();
+	t_log_stop();
 	if (extra_env != NULL) {
 		if (ret != 0)
 			t_env_fini(extra_env);
@@ -870,8 +828,8 @@ unplug_and_check(struct t_env *e, const uint16_t *port, const struct rte_ether_a
 	int i, ret;
 	/* Log lines so far: each step below must add exactly one. */
 	unsigned int logged[3] = {
-		log_count("the lower was removed"), log_count("the lower is gone"),
-		log_count("no such port"),
+		t_log_count("the lower was removed"), t_log_count("the lower is gone"),
+		t_log_count("no such port"),
 	};
 
 	for (i = 0; i < 2; i++) {
@@ -885,7 +843,7 @@ unplug_and_check(struct t_env *e, const uint16_t *port, const struct rte_ether_a
 		CHECK_EQ(rte_eth_link_get_nowait(port[i], &link), 0, "link");
 		CHECK_EQ(link.link_status, RTE_ETH_LINK_DOWN, "link after the removal");
 	}
-	CHECK_EQ(log_count("the lower was removed"), logged[0] + 1, "log lines on the removal");
+	CHECK_EQ(t_log_count("the lower was removed"), logged[0] + 1, "log lines on the removal");
 	/* The worker goes on polling and sending on the dead ports for a while. */
 	TRY(tr_wait_loops(&tr, 1000));
 	for (i = 0; i < 2; i++)
@@ -914,11 +872,11 @@ unplug_and_check(struct t_env *e, const uint16_t *port, const struct rte_ether_a
 	}
 	CHECK_EQ(rte_eth_dev_stop(port[0]), 0, "stop after the removal");
 	CHECK_EQ(rte_eth_dev_start(port[0]), -ENODEV, "restart with no lower");
-	CHECK_EQ(log_count("the lower is gone"), logged[1] + 1, "log lines on the failed start");
+	CHECK_EQ(t_log_count("the lower is gone"), logged[1] + 1, "log lines on the failed start");
 	/* (A failed configure makes ethdev release the port's queues, counters too.) */
 	memset(&conf, 0, sizeof(conf));
 	CHECK_EQ(rte_eth_dev_configure(port[0], 1, 1, &conf), -ENODEV, "reconfigure");
-	CHECK_EQ(log_count("no such port"), logged[2] + 1, "log lines on the failed configure");
+	CHECK_EQ(t_log_count("no such port"), logged[2] + 1, "log lines on the failed configure");
 	return 0;
 }
 
@@ -961,7 +919,7 @@ lower_unplug(bool close_stale_first)
 		CHECK_EQ(rte_eth_allmulticast_enable(port[1]), 0, "allmulticast on a port");
 	TRY(tr_launch(&tr));
 	TRY(tr_wait_progress(&tr, 256));
-	TRY(log_capture_start());
+	TRY(t_log_start());
 
 	for (c = 0; c < cycles; c++) {
 		TRY(unplug_and_check(&e, port, mac, &bk));
@@ -1049,7 +1007,7 @@ lower_unplug(bool close_stale_first)
 		CHECK_EQ(rx_port(port[0], 1, got, RTE_DIM(got), 8), 8,
 			 "a new port after the old ones closed");
 	}
-	log_capture_stop();
+	t_log_stop();
 	ev_unwatch_all();
 	return t_env_fini(&e);
 }
@@ -1190,7 +1148,7 @@ port_reconfigure(void)
 	}
 	TRY(tr_launch(&tr));
 	TRY(tr_wait_progress(&tr, 128));
-	TRY(log_capture_start());
+	TRY(t_log_start());
 
 	for (r = 0; r < (int)RTE_DIM(rounds); r++) {
 		const struct reconf *rc = &rounds[r];
@@ -1220,7 +1178,7 @@ port_reconfigure(void)
 		CHECK_EQ(rte_eth_dev_set_mtu(x, rc->mtu), 0, "set MTU");
 		CHECK_EQ(rte_eth_dev_default_mac_addr_set(x, &mac[0]), -EADDRINUSE,
 			 "a sibling's MAC");
-		CHECK_EQ(log_count("is in use"), r + 1, "log lines for a MAC in use");
+		CHECK_EQ(t_log_count("is in use"), r + 1, "log lines for a MAC in use");
 		newmac = mac_n(0x31, rc->mac);
 		CHECK_EQ(rte_eth_dev_default_mac_addr_set(x, &newmac), 0, "set MAC");
 		for (q = 0; q < rc->nb_q; q++) {
@@ -1286,7 +1244,7 @@ port_reconfigure(void)
 	TRY(lower_stats(x, &ls));
 	CHECK_EQ(ls.rx_packets, TR_SUM(&tr, generated) + injected, "frames the lower read");
 	TRY(check_lower_drops(&ls, no_port, 0));
-	log_capture_stop();
+	t_log_stop();
 	return t_env_fini(&e);
 }
 

@@ -14,6 +14,7 @@
  */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_alarm.h>
@@ -34,6 +35,19 @@ pthread_mutex_t macvlan_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 #define LOWER_POOL_SPARE 8192
 #define LOWER_POOL_CACHE 256
 #define LSC_POLL_US UINT64_C(100000)
+
+/* The lower's counted receive modes, and how ethdev sets them. */
+static const struct {
+	const char *name;
+	int (*get)(uint16_t port_id);
+	int (*enable)(uint16_t port_id);
+	int (*disable)(uint16_t port_id);
+} rx_modes[MACVLAN_RX_MODES] = {
+	[MACVLAN_RX_PROMISC] = { "promiscuous", rte_eth_promiscuous_get,
+				 rte_eth_promiscuous_enable, rte_eth_promiscuous_disable },
+	[MACVLAN_RX_ALLMULTI] = { "allmulticast", rte_eth_allmulticast_get,
+				  rte_eth_allmulticast_enable, rte_eth_allmulticast_disable },
+};
 
 /* Every lower in use, by name (a lower may be named before it is probed). */
 static struct macvlan_port *macvlan_ports[RTE_MAX_ETHPORTS];
@@ -297,22 +311,34 @@ static void
 macvlan_port_release(struct macvlan_port *port)
 {
 	uint16_t lower = port->lower_port_id;
+	unsigned int m;
+	int ret;
 
 	if (port->lsc_polled)
 		rte_eal_alarm_cancel(macvlan_lsc_alarm, port);
 	if (port->resolved && !port->dead) {
 		if (port->configured) {
-			if (rte_eth_dev_stop(lower) != 0)
-				MACVTAP_LOG(WARNING, "iface=%s: stopping the lower failed",
-					    port->lower_name);
-			if (port->lower_promisc_set)
-				rte_eth_promiscuous_disable(lower);
-			if (port->lower_allmulti_set)
-				rte_eth_allmulticast_disable(lower);
+			ret = rte_eth_dev_stop(lower);
+			if (ret != 0)
+				MACVTAP_LOG(WARNING, "iface=%s: stopping the lower failed: %s",
+					    port->lower_name, rte_strerror(-ret));
+			for (m = 0; m < MACVLAN_RX_MODES; m++)
+				if (port->rx_mode_ours[m] && rx_modes[m].disable(lower) != 0)
+					MACVTAP_LOG(WARNING, "iface=%s: the lower stays %s",
+						    port->lower_name, rx_modes[m].name);
+			if (port->mc_programmed &&
+			    rte_eth_dev_set_mc_addr_list(lower, NULL, 0) != 0)
+				MACVTAP_LOG(WARNING, "iface=%s: the lower keeps our multicast "
+					    "groups", port->lower_name);
 		}
-		if (port->lower_mac_changed)
-			rte_eth_dev_default_mac_addr_set(lower, &port->lower_saved_mac);
-		rte_eth_dev_owner_unset(lower, port->owner_id);
+		if (port->lower_mac_changed &&
+		    rte_eth_dev_default_mac_addr_set(lower, &port->lower_saved_mac) != 0)
+			MACVTAP_LOG(WARNING, "iface=%s: the lower keeps the passthru port's MAC",
+				    port->lower_name);
+		ret = rte_eth_dev_owner_unset(lower, port->owner_id);
+		if (ret != 0)
+			MACVTAP_LOG(WARNING, "iface=%s: giving the lower back failed: %s",
+				    port->lower_name, rte_strerror(-ret));
 	}
 	rte_free(port->table);
 	port->table = NULL;
@@ -362,7 +388,7 @@ macvlan_port_configure(struct macvlan_port *port)
 	struct rte_eth_dev_info info;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	uint16_t lower = port->lower_port_id;
-	uint16_t nb_rxd = LOWER_NB_DESC, nb_txd = LOWER_NB_DESC;
+	uint16_t nb_rxd = LOWER_NB_DESC, nb_txd = LOWER_NB_DESC, mtu;
 	uint16_t lcores = (uint16_t)RTE_MIN(rte_lcore_count(), (unsigned int)UINT16_MAX);
 	unsigned int nb_mbufs;
 	uint16_t q;
@@ -389,9 +415,18 @@ macvlan_port_configure(struct macvlan_port *port)
 	}
 	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
 		conf.intr_conf.lsc = 1;
+	/* Keep the lower's MTU: configuring with none would reset it to 1500. */
+	if (rte_eth_dev_get_mtu(lower, &mtu) == 0)
+		conf.rxmode.mtu = mtu;
 	/* The lower may be running for someone before us: take it over. */
-	if (rte_eth_devices[lower].data->dev_started)
-		rte_eth_dev_stop(lower);
+	if (rte_eth_devices[lower].data->dev_started) {
+		ret = rte_eth_dev_stop(lower);
+		if (ret != 0) {
+			MACVTAP_LOG(ERR, "iface=%s: stopping the lower to take it over failed: %s",
+				    port->lower_name, rte_strerror(-ret));
+			return ret;
+		}
+	}
 	ret = rte_eth_dev_configure(lower, port->nb_rxq, port->nb_txq, &conf);
 	if (ret != 0) {
 		MACVTAP_LOG(ERR, "iface=%s: configuring the lower failed: %s",
@@ -432,8 +467,8 @@ macvlan_port_configure(struct macvlan_port *port)
 	if (ret != 0)
 		goto fail;
 	port->lower_max_mac_addrs = info.max_mac_addrs;
-	rte_eth_dev_get_mtu(lower, &q);
-	port->lower_mtu = q;
+	ret = rte_eth_dev_get_mtu(lower, &mtu);
+	port->lower_mtu = ret == 0 ? mtu : RTE_ETHER_MTU;
 	rte_eth_link_get_nowait(lower, &port->lower_link);
 	port->configured = true;
 	if (!conf.intr_conf.lsc) {
@@ -449,15 +484,31 @@ fail:
 	return ret;
 }
 
+/* The lower's MTU: as we configured it, or as it is before that. */
+uint32_t
+macvlan_port_lower_mtu(const struct macvlan_port *port)
+{
+	uint16_t mtu;
+
+	if (port->configured)
+		return port->lower_mtu;
+	if (port->resolved && !port->dead && rte_eth_dev_get_mtu(port->lower_port_id, &mtu) == 0)
+		return mtu;
+	return RTE_ETHER_MTU;
+}
+
 /* The kernel's macvlan_addr_busy: the lower's MAC, or a MAC of another port. */
 int
 macvlan_port_mac_busy(const struct macvlan_port *port, const struct macvtap_dev *self,
 		      const struct rte_ether_addr *mac)
 {
+	struct rte_ether_addr lower_mac;
 	uint16_t i, j;
 
+	/* The lower's MAC as it is now: someone may have changed it since we took it. */
 	if (self->mode != RTE_PMD_MACVTAP_MODE_PASSTHRU && port->resolved && !port->dead &&
-	    rte_is_same_ether_addr(mac, &port->lower_saved_mac))
+	    rte_eth_macaddr_get(port->lower_port_id, &lower_mac) == 0 &&
+	    rte_is_same_ether_addr(mac, &lower_mac))
 		return 1;
 	for (i = 0; i < port->nb_devs; i++) {
 		const struct macvtap_dev *d = port->devs[i];
@@ -471,90 +522,199 @@ macvlan_port_mac_busy(const struct macvlan_port *port, const struct macvtap_dev 
 	return 0;
 }
 
-static int
-macvlan_lower_promisc(struct macvlan_port *port, int delta)
-{
-	int ret = 0;
 
-	port->promisc_refs += delta;
+/*
+ * Take (delta 1) or drop (delta -1) a reference on a receive mode of the
+ * lower, as the kernel's dev_set_promiscuity and dev_set_allmulti count them.
+ * The first reference turns the mode on unless the lower was in it already
+ * (net_pcap, net_null: always promiscuous); the last one turns off what we
+ * turned on. Taking fails with the lower's errno (-ENOTSUP: it has no such
+ * mode); dropping never fails.
+ */
+static int
+macvlan_lower_rx_mode_ref(struct macvlan_port *port, enum macvlan_rx_mode mode, int delta)
+{
+	uint16_t lower = port->lower_port_id;
+	int ret;
+
 	/* A removed lower's id may be another port's now: count, touch nothing. */
-	if (port->dead)
+	if (port->dead) {
+		port->rx_mode_refs[mode] += delta;
 		return 0;
-	if (port->promisc_refs > 0 && !port->lower_promisc_set) {
-		ret = rte_eth_promiscuous_enable(port->lower_port_id);
-		if (ret == 0 || ret == -ENOTSUP)
-			port->lower_promisc_set = true, ret = 0;
-	} else if (port->promisc_refs == 0 && port->lower_promisc_set) {
-		rte_eth_promiscuous_disable(port->lower_port_id);
-		port->lower_promisc_set = false;
 	}
-	if (ret != 0)
-		port->promisc_refs -= delta;
-	return ret;
+	if (delta > 0 && port->rx_mode_refs[mode] == 0 && !port->rx_mode_on[mode]) {
+		if (rx_modes[mode].get(lower) != 1) {
+			ret = rx_modes[mode].enable(lower);
+			/*
+			 * A lower with no allmulticast mode is taken to pass every
+			 * group: net_af_packet takes whatever its kernel interface
+			 * takes. One without a promiscuous mode stays an error:
+			 * unicast for our MACs would never arrive.
+			 */
+			if (ret == -ENOTSUP && mode == MACVLAN_RX_ALLMULTI)
+				MACVTAP_LOG(INFO, "iface=%s: the lower has no allmulticast mode: "
+					    "its multicast is taken as unfiltered",
+					    port->lower_name);
+			else if (ret != 0)
+				return ret;
+			else
+				port->rx_mode_ours[mode] = true;
+		}
+		port->rx_mode_on[mode] = true;
+	}
+	port->rx_mode_refs[mode] += delta;
+	if (port->rx_mode_refs[mode] == 0 && port->rx_mode_on[mode]) {
+		if (port->rx_mode_ours[mode]) {
+			ret = rx_modes[mode].disable(lower);
+			if (ret != 0)
+				MACVTAP_LOG(WARNING, "iface=%s: the lower stays %s: %s",
+					    port->lower_name, rx_modes[mode].name,
+					    rte_strerror(-ret));
+		}
+		port->rx_mode_on[mode] = false;
+		port->rx_mode_ours[mode] = false;
+	}
+	return 0;
 }
 
-static int
-macvlan_lower_allmulti(struct macvlan_port *port, int delta)
-{
-	int ret = 0;
-
-	port->allmulti_refs += delta;
-	/* A removed lower's id may be another port's now: count, touch nothing. */
-	if (port->dead)
-		return 0;
-	if (port->allmulti_refs > 0 && !port->lower_allmulti_set) {
-		ret = rte_eth_allmulticast_enable(port->lower_port_id);
-		if (ret == 0 || ret == -ENOTSUP)
-			port->lower_allmulti_set = true, ret = 0;
-	} else if (port->allmulti_refs == 0 && port->lower_allmulti_set) {
-		rte_eth_allmulticast_disable(port->lower_port_id);
-		port->lower_allmulti_set = false;
-	}
-	if (ret != 0)
-		port->allmulti_refs -= delta;
-	return ret;
-}
-
-/* Put one MAC of an open port into the lower's filter, or go promiscuous. */
+/*
+ * Put one MAC of an open port into the lower's filter, or take a promiscuous
+ * reference (the kernel's fallback for a lower without room in its filter).
+ * A lower that can do neither would never pass the port its frames: that is
+ * an error, not a silent loss.
+ */
 int
 macvlan_port_filter_add(struct macvlan_port *port, struct macvtap_dev *dev, uint32_t index)
 {
-	int ret;
+	const struct rte_ether_addr *mac = &dev->mac_addrs[index];
+	int filter_ret, ret;
 
-	if (dev->mac_filter[index] != MACVLAN_FILTER_NONE ||
-	    rte_is_zero_ether_addr(&dev->mac_addrs[index]) || port->dead)
+	if (dev->mac_filter[index] != MACVLAN_FILTER_NONE || rte_is_zero_ether_addr(mac) ||
+	    port->dead)
 		return 0;
 	/* A lower with a single MAC slot has no filter to add to. */
-	ret = port->lower_max_mac_addrs > 1 ?
-	      rte_eth_dev_mac_addr_add(port->lower_port_id, &dev->mac_addrs[index], 0) : -ENOSPC;
-	if (ret == 0) {
+	filter_ret = port->lower_max_mac_addrs > 1 ?
+		     rte_eth_dev_mac_addr_add(port->lower_port_id, &dev->mac_addrs[index], 0) :
+		     -ENOSPC;
+	if (filter_ret == 0) {
 		dev->mac_filter[index] = MACVLAN_FILTER_MAC;
 		return 0;
 	}
-	/* No room or no filter: the kernel's fallback, a promiscuous reference. */
-	ret = macvlan_lower_promisc(port, 1);
-	if (ret == 0)
+	ret = macvlan_lower_rx_mode_ref(port, MACVLAN_RX_PROMISC, 1);
+	if (ret == 0) {
 		dev->mac_filter[index] = MACVLAN_FILTER_PROMISC;
+		return 0;
+	}
+	MACVTAP_LOG(ERR, "iface=%s: the lower can neither filter " RTE_ETHER_ADDR_PRT_FMT
+		    " (%s) nor go promiscuous (%s): its frames would never arrive",
+		    port->lower_name, RTE_ETHER_ADDR_BYTES(mac), rte_strerror(-filter_ret),
+		    rte_strerror(-ret));
 	return ret;
 }
 
 void
 macvlan_port_filter_del(struct macvlan_port *port, struct macvtap_dev *dev, uint32_t index)
 {
-	if (dev->mac_filter[index] == MACVLAN_FILTER_MAC && !port->dead)
-		rte_eth_dev_mac_addr_remove(port->lower_port_id, &dev->mac_addrs[index]);
-	else if (dev->mac_filter[index] == MACVLAN_FILTER_PROMISC && !port->dead)
-		macvlan_lower_promisc(port, -1);
-	else if (dev->mac_filter[index] == MACVLAN_FILTER_PROMISC)
-		port->promisc_refs--;
+	int ret;
+
+	if (dev->mac_filter[index] == MACVLAN_FILTER_MAC && !port->dead) {
+		ret = rte_eth_dev_mac_addr_remove(port->lower_port_id, &dev->mac_addrs[index]);
+		/* The address stays in the lower's filter: more traffic, never less. */
+		if (ret != 0)
+			MACVTAP_LOG(WARNING, "iface=%s: removing " RTE_ETHER_ADDR_PRT_FMT
+				    " from the lower's filter failed: %s", port->lower_name,
+				    RTE_ETHER_ADDR_BYTES(&dev->mac_addrs[index]),
+				    rte_strerror(-ret));
+	} else if (dev->mac_filter[index] == MACVLAN_FILTER_PROMISC) {
+		macvlan_lower_rx_mode_ref(port, MACVLAN_RX_PROMISC, -1);
+	}
 	dev->mac_filter[index] = MACVLAN_FILTER_NONE;
 }
 
-/* Apply an UP port's promiscuous and allmulticast state to the lower's references. */
+static int
+mc_key_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The kernel's dev_mc_sync: the lower's multicast filter holds the union of
+ * the UP ports' groups. A lower without a multicast filter, or without room
+ * in it, gets an allmulticast reference instead, as the kernel falls back to
+ * IFF_ALLMULTI.
+ */
+static int
+macvlan_port_sync_mc(struct macvlan_port *port)
+{
+	struct rte_ether_addr *list = NULL;
+	uint64_t *keys = NULL;
+	uint32_t n = 0, nb = 0, i, j;
+	int ret = 0, set_ret;
+
+	if (port->dead || !port->configured)
+		return 0;
+	for (i = 0; i < port->nb_devs; i++)
+		if (port->devs[i]->up)
+			n += port->devs[i]->nb_mc;
+	if (n != 0) {
+		keys = rte_malloc("macvlan_mc_keys", n * sizeof(*keys), 0);
+		list = rte_malloc("macvlan_mc_list", n * sizeof(*list), 0);
+		if (keys == NULL || list == NULL) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < port->nb_devs; i++)
+			for (j = 0; port->devs[i]->up && j < port->devs[i]->nb_mc; j++)
+				keys[nb++] = macvtap_mac_key(&port->devs[i]->mc_addrs[j]);
+		qsort(keys, nb, sizeof(*keys), mc_key_cmp);
+		for (i = 0, n = 0; i < nb; i++)
+			if (i == 0 || keys[i] != keys[i - 1])
+				memcpy(&list[n++], &keys[i], RTE_ETHER_ADDR_LEN);
+	}
+	if (n == 0 && !port->mc_programmed)
+		set_ret = 0;
+	else
+		set_ret = rte_eth_dev_set_mc_addr_list(port->lower_port_id, list, n);
+	if (set_ret == 0) {
+		port->mc_programmed = n != 0;
+		port->nb_mc_synced = n;
+		if (port->mc_allmulti_ref) {
+			macvlan_lower_rx_mode_ref(port, MACVLAN_RX_ALLMULTI, -1);
+			port->mc_allmulti_ref = false;
+		}
+		goto out;
+	}
+	if (!port->mc_allmulti_ref) {
+		ret = macvlan_lower_rx_mode_ref(port, MACVLAN_RX_ALLMULTI, 1);
+		if (ret != 0) {
+			MACVTAP_LOG(ERR, "iface=%s: the lower can neither filter %u multicast "
+				    "groups (%s) nor go allmulticast (%s)", port->lower_name, n,
+				    rte_strerror(-set_ret), rte_strerror(-ret));
+			goto out;
+		}
+		port->mc_allmulti_ref = true;
+		MACVTAP_LOG(INFO, "iface=%s: %u multicast groups, no room in the lower's "
+			    "filter (%s): allmulticast instead", port->lower_name, n,
+			    rte_strerror(-set_ret));
+	}
+out:
+	rte_free(keys);
+	rte_free(list);
+	return ret;
+}
+
+/*
+ * Apply an UP port's receive filters to the lower: its promiscuous and
+ * allmulticast references, and the multicast groups of every UP port. On
+ * failure the port's references are as they were.
+ */
 int
 macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev)
 {
 	bool want_promisc, want_allmulti;
+	bool had_promisc = dev->lower_promisc_ref, had_allmulti = dev->lower_allmulti_ref;
 	int ret;
 
 	if (dev->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU)
@@ -562,19 +722,31 @@ macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev)
 	else
 		want_promisc = dev->up && dev->promisc;
 	want_allmulti = dev->up && dev->allmulti;
-	if (want_promisc != dev->lower_promisc_ref) {
-		ret = macvlan_lower_promisc(port, want_promisc ? 1 : -1);
+	if (want_promisc != had_promisc) {
+		ret = macvlan_lower_rx_mode_ref(port, MACVLAN_RX_PROMISC, want_promisc ? 1 : -1);
 		if (ret != 0)
-			return ret;
+			goto fail;
 		dev->lower_promisc_ref = want_promisc;
 	}
-	if (want_allmulti != dev->lower_allmulti_ref) {
-		ret = macvlan_lower_allmulti(port, want_allmulti ? 1 : -1);
+	if (want_allmulti != had_allmulti) {
+		ret = macvlan_lower_rx_mode_ref(port, MACVLAN_RX_ALLMULTI, want_allmulti ? 1 : -1);
 		if (ret != 0)
-			return ret;
+			goto fail;
 		dev->lower_allmulti_ref = want_allmulti;
 	}
-	return 0;
+	ret = macvlan_port_sync_mc(port);
+	if (ret == 0)
+		return 0;
+fail:
+	if (dev->lower_allmulti_ref != had_allmulti &&
+	    macvlan_lower_rx_mode_ref(port, MACVLAN_RX_ALLMULTI, had_allmulti ? 1 : -1) == 0)
+		dev->lower_allmulti_ref = had_allmulti;
+	if (dev->lower_promisc_ref != had_promisc &&
+	    macvlan_lower_rx_mode_ref(port, MACVLAN_RX_PROMISC, had_promisc ? 1 : -1) == 0)
+		dev->lower_promisc_ref = had_promisc;
+	MACVTAP_LOG(ERR, "iface=%s: port %u: the lower's receive filters: %s",
+		    port->lower_name, dev->port_id, rte_strerror(-ret));
+	return ret;
 }
 
 static void
@@ -593,6 +765,7 @@ macvlan_table_insert(struct macvlan_table *t, uint64_t key, int32_t idx)
 	s->ep = idx;
 	s->uc_ep = ep->mode == RTE_PMD_MACVTAP_MODE_SOURCE || ep->nb_rxq == 0 ? -1 : idx;
 	s->q0 = s->uc_ep >= 0 && ep->nb_rxq == 1 ? ep->rxq[0] : NULL;
+	s->max_frame = ep->max_frame;
 	s->port_id = ep->port_id;
 	s->single_producer = ep->single_producer;
 }
@@ -670,6 +843,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 			ep->port_id = d->port_id;
 			ep->mode = d->mode;
 			ep->all_multicast = d->promisc || d->allmulti;
+			ep->max_frame = (uint32_t)d->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 			ep->nb_mc = d->nb_mc;
 			for (j = 0; j < d->nb_mc; j++)
 				ep->mc[j] = macvtap_mac_key(&d->mc_addrs[j]);
@@ -892,36 +1066,79 @@ macvlan_port_lower_gone(struct macvlan_port *port, uint16_t *ids)
 	return n;
 }
 
-static int
-macvlan_lower_event(uint16_t lower, enum rte_eth_event_type type, void *arg __rte_unused,
-		    void *ret_param __rte_unused)
+/* Handle one event of a lower. Called with the lock held; releases it. */
+static void
+macvlan_lower_event_locked(uint16_t lower, enum rte_eth_event_type type)
 {
 	uint16_t ids[MACVLAN_MAX_DEVS], n = 0;
 	struct macvlan_port *port;
 	struct rte_eth_link link;
+	bool gone = false;
 
-	pthread_mutex_lock(&macvlan_lock);
 	port = macvlan_port_find_by_lower(lower);
-	if (port == NULL || port->dead) {
-		pthread_mutex_unlock(&macvlan_lock);
-		return 0;
-	}
-	switch (type) {
-	case RTE_ETH_EVENT_INTR_LSC:
-		rte_eth_link_get_nowait(lower, &link);
-		n = macvlan_port_link_changed(port, &link, ids);
-		pthread_mutex_unlock(&macvlan_lock);
-		macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_LSC);
-		return 0;
-	case RTE_ETH_EVENT_INTR_RMV:
-	case RTE_ETH_EVENT_DESTROY:
+	if (port != NULL && type == RTE_ETH_EVENT_INTR_LSC) {
+		if (rte_eth_link_get_nowait(lower, &link) == 0)
+			n = macvlan_port_link_changed(port, &link, ids);
+	} else if (port != NULL) {
 		n = macvlan_port_lower_gone(port, ids);
-		pthread_mutex_unlock(&macvlan_lock);
-		macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_LSC);
+		gone = true;
+	}
+	pthread_mutex_unlock(&macvlan_lock);
+	macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_LSC);
+	if (gone)
 		macvlan_fire(ids, n, RTE_ETH_EVENT_INTR_RMV);
+}
+
+/*
+ * Events that found the lock taken, by lower port id: a bit per event type.
+ * The control path may hold the lock while it stops or configures a lower
+ * whose stop waits for the very thread that delivers its events; blocking
+ * there would never end. Such events are handled by an alarm instead.
+ */
+#define EVENT_RETRY_US UINT64_C(1000)
+#define EVENT_BIT_LSC 1u
+#define EVENT_BIT_GONE 2u
+static uint32_t deferred_events[RTE_MAX_ETHPORTS];
+static bool event_alarm_armed;
+
+static void
+macvlan_deferred_events(void *arg __rte_unused)
+{
+	unsigned int lower;
+	uint32_t bits;
+
+	__atomic_store_n(&event_alarm_armed, false, __ATOMIC_RELEASE);
+	for (lower = 0; lower < RTE_DIM(deferred_events); lower++) {
+		if (__atomic_load_n(&deferred_events[lower], __ATOMIC_ACQUIRE) == 0)
+			continue;
+		if (pthread_mutex_trylock(&macvlan_lock) != 0) {
+			if (!__atomic_exchange_n(&event_alarm_armed, true, __ATOMIC_ACQ_REL))
+				rte_eal_alarm_set(EVENT_RETRY_US, macvlan_deferred_events, NULL);
+			return;
+		}
+		bits = __atomic_exchange_n(&deferred_events[lower], 0, __ATOMIC_ACQ_REL);
+		/* Removal covers a link change that came with it. */
+		macvlan_lower_event_locked((uint16_t)lower, (bits & EVENT_BIT_GONE) ?
+					   RTE_ETH_EVENT_INTR_RMV : RTE_ETH_EVENT_INTR_LSC);
+	}
+}
+
+static int
+macvlan_lower_event(uint16_t lower, enum rte_eth_event_type type, void *arg __rte_unused,
+		    void *ret_param __rte_unused)
+{
+	if (type != RTE_ETH_EVENT_INTR_LSC && type != RTE_ETH_EVENT_INTR_RMV &&
+	    type != RTE_ETH_EVENT_DESTROY)
 		return 0;
-	default:
-		pthread_mutex_unlock(&macvlan_lock);
+	if (pthread_mutex_trylock(&macvlan_lock) == 0) {
+		macvlan_lower_event_locked(lower, type);
 		return 0;
 	}
+	if (lower >= RTE_DIM(deferred_events))
+		return 0;
+	__atomic_fetch_or(&deferred_events[lower], type == RTE_ETH_EVENT_INTR_LSC ?
+			  EVENT_BIT_LSC : EVENT_BIT_GONE, __ATOMIC_ACQ_REL);
+	if (!__atomic_exchange_n(&event_alarm_armed, true, __ATOMIC_ACQ_REL))
+		rte_eal_alarm_set(EVENT_RETRY_US, macvlan_deferred_events, NULL);
+	return 0;
 }

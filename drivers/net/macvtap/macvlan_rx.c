@@ -198,6 +198,11 @@ deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
 		return;
 	}
 	q = tap_get_queue(ep, m, b->queue_hint);
+	if (unlikely(macvtap_frame_too_long(ep, m))) {
+		q->stats[b->slot].oversize++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	id = b->tid_of_ep[e];
 	tg = id >= 0 && b->t[id].q == q ? &b->t[id] : rx_batch_target(b, e, q);
 	if (cls != MACVTAP_UNICAST)
@@ -446,7 +451,7 @@ macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 						const struct rte_ether_addr *))))
 			goto general;
 		hs = &slots[macvlan_hash(dst, shift)];
-		if (unlikely(hs->key != dst || hs->q0 == NULL))
+		if (unlikely(hs->key != dst || hs->q0 == NULL || m->pkt_len > hs->max_frame))
 			goto general;
 		/* A one-queue port's target is its only one: no queue to check. */
 		id = b.tid_of_ep[hs->uc_ep];

@@ -66,16 +66,19 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 			continue;
 		}
 		c->port = ep->port_id;
-		if (ep->nb_rxq != 0) {
+		if (ep->nb_rxq == 0) {
+			rte_pktmbuf_free(c);
+		} else if (unlikely(macvtap_frame_too_long(ep, c))) {
+			tap_get_queue(ep, c, lq)->stats[TAP_QUEUE_TX_SLOT(lq)].oversize++;
+			rte_pktmbuf_free(c);
+		} else {
 			uint32_t by_class[MACVTAP_NB_CLASSES] = { 0 };
 
 			by_class[cls] = 1;
 			tap_queue_deliver(tap_get_queue(ep, c, lq), TAP_QUEUE_TX_SLOT(lq), false,
 					  &c, 1, c->pkt_len, by_class);
-		} else {
-			rte_pktmbuf_free(c);
+			txq->tx_local++;
 		}
-		txq->tx_local++;
 	}
 }
 
@@ -94,10 +97,10 @@ bridge_local_flush(struct macvlan_port *port, const struct macvlan_table *t, uin
 /* The general path: spoofchk, bridge-local delivery, wire. Consumes every frame. */
 static uint16_t
 tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct macvlan_table *t,
-	      uint16_t lq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+	      const struct macvlan_endpoint *self, uint16_t lq, struct rte_mbuf **pkts,
+	      uint16_t nb_pkts)
 {
 	const struct macvtap_dev *dev = txq->dev;
-	const struct macvlan_endpoint *self = table_find_dev(t, dev);
 	struct rte_mbuf *wire[MACVTAP_BURST], *local[MACVTAP_BURST];
 	uint16_t nb_wire = 0, nb_local = 0, nb_local_total = 0, sent, i;
 	uint64_t bytes = 0, wire_bytes = 0;
@@ -115,12 +118,12 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 			continue;
 		}
 		macvtap_hdr_keys(eh, &dst, &src);
-		if (dev->spoofchk && (self == NULL || !source_is_own(self, src))) {
+		if (dev->spoofchk && !source_is_own(self, src)) {
 			txq->tx_spoof_dropped++;
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (dev->mode == RTE_PMD_MACVTAP_MODE_BRIDGE && self != NULL) {
+		if (dev->mode == RTE_PMD_MACVTAP_MODE_BRIDGE) {
 			if (rte_is_multicast_ether_addr(&eh->dst_addr)) {
 				if (eh->ether_type != RTE_BE16(MACVTAP_ETHER_TYPE_PAUSE)) {
 					/* A sibling gets this sender's frames in order. */
@@ -159,7 +162,10 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
  * The port's tx burst. Frames that only go to the wire keep the lower's
  * backpressure: what the lower does not take is returned to the caller. With
  * bridge mode or spoofchk, every frame is consumed and a lower refusal is
- * counted as tx_lower_dropped.
+ * counted as tx_lower_dropped. A port sends only once it is in the receive
+ * table (its own MACs for spoofchk, its siblings for bridge delivery): until
+ * then, and from the moment it leaves it, the burst takes nothing, as a
+ * port that is down.
  */
 uint16_t
 macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
@@ -167,6 +173,7 @@ macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct macvtap_txq *txq = queue;
 	struct macvtap_dev *dev = txq->dev;
 	struct macvlan_port *port = dev->port;
+	const struct macvlan_endpoint *self;
 	const struct macvlan_table *t;
 	uint16_t lq, done = 0, n, sent, i;
 	uint64_t bytes = 0;
@@ -181,18 +188,26 @@ macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		return 0;
 	}
 	if (dev->mode != RTE_PMD_MACVTAP_MODE_BRIDGE && !dev->spoofchk) {
-		sent = rte_eth_tx_burst(port->lower_port_id, lq, pkts, nb_pkts);
-		rte_spinlock_unlock(&port->txq[lq].lock);
-		for (i = 0; i < sent; i++)
+		/*
+		 * The lower owns what it took as soon as tx burst returns (a NIC
+		 * may complete and free it at once): count before, correct by
+		 * what it left, which is still ours.
+		 */
+		for (i = 0; i < nb_pkts; i++)
 			bytes += pkts[i]->pkt_len;
+		sent = rte_eth_tx_burst(port->lower_port_id, lq, pkts, nb_pkts);
+		for (i = sent; i < nb_pkts; i++)
+			bytes -= pkts[i]->pkt_len;
+		rte_spinlock_unlock(&port->txq[lq].lock);
 		txq->tx_packets += sent;
 		txq->tx_bytes += bytes;
 		return sent;
 	}
 	t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
-	while (done < nb_pkts) {
+	self = table_find_dev(t, dev);
+	while (self != NULL && done < nb_pkts) {
 		n = RTE_MIN(nb_pkts - done, MACVTAP_BURST);
-		done += tx_classified(txq, port, t, lq, pkts + done, n);
+		done += tx_classified(txq, port, t, self, lq, pkts + done, n);
 	}
 	rte_spinlock_unlock(&port->txq[lq].lock);
 	return done;

@@ -12,6 +12,31 @@
  *   struct tap_queue     one RX queue of a port: the ring the lower fills
  * The receive path reads an immutable snapshot of the UP ports
  * (struct macvlan_table), swapped by the control path; see macvlan_port.c.
+ *
+ * Locking, once for every file:
+ * - macvlan_lock (the kernel's RTNL) serialises every control operation on
+ *   every lower and port: probe, configure, start/stop, filters, MTU, close,
+ *   lower events. It is recursive because ethdev calls back into us from
+ *   inside our own calls (stopping a lower may fire its LSC event on the same
+ *   thread). Threads that must never wait for it (lower events raised by a
+ *   driver's interrupt thread, EAL alarms) take it with trylock and retry
+ *   from an alarm: a lower's stop may wait for the very thread that raises
+ *   its events, while the control path holds the lock around that stop.
+ * - The datapath takes no mutex. Each lower RX queue has a spinlock held by
+ *   whoever polls it (trylock: a reader that loses just reads its ring), each
+ *   lower TX queue one held by the senders on it. Table and dead flag are read
+ *   under one of them.
+ * - Publishing a new table, then taking and releasing every queue lock once,
+ *   is the grace period after which the old table is freed: no datapath
+ *   thread can still hold it (macvlan_port_synchronize).
+ * - Counters have one writer at a time: the holder of the queue lock of
+ *   their producer slot (struct tap_queue_stats), or the port's tx burst.
+ *
+ * The receive table is this driver's own open-addressing hash rather than
+ * rte_hash: one read of one slot gives the common case (a port with one
+ * queue) everything delivery needs, keys are 48-bit MACs compared in one
+ * 64-bit load, and the table is immutable, so readers need no lock of
+ * rte_hash's kind.
  */
 
 #include <stdbool.h>
@@ -62,6 +87,7 @@ struct tap_queue_stats {
 	uint64_t bytes;
 	uint64_t by_class[MACVTAP_NB_CLASSES];
 	uint64_t ring_full;          /* dropped: the ring was full (imissed) */
+	uint64_t oversize;           /* dropped: longer than the port's MTU allows */
 } __rte_cache_aligned;
 
 /* Producer slots: lower RX queue q is slot q; bridge TX on lower TX queue q is slot 16 + q. */
@@ -123,6 +149,7 @@ struct macvtap_dev {
 	bool lower_promisc_ref;      /* this port holds a promiscuous reference on the lower */
 	bool lower_allmulti_ref;
 	uint16_t nb_rx_queues;       /* as of dev_start: how this port's queues share the lower's */
+	uint16_t mtu;                /* data->mtu, known before ethdev stores a new one */
 	uint16_t nb_sources;
 	uint32_t nb_mc;
 	struct rte_ether_addr sources[MACVTAP_MAX_SOURCES];
@@ -143,6 +170,7 @@ struct macvlan_endpoint {
 	uint16_t port_id;
 	uint8_t mode;
 	bool all_multicast;          /* promiscuous or allmulticast: every group passes */
+	uint32_t max_frame;          /* longest frame its MTU takes, VLAN tag included */
 	uint16_t nb_mc;
 	uint16_t nb_macs;
 	uint64_t macs[MACVTAP_MAX_MAC_ADDRS];   /* for spoofchk */
@@ -200,6 +228,7 @@ struct macvlan_hash_slot {
 	int32_t ep;                  /* the owner, whatever its mode */
 	int32_t uc_ep;               /* unicast goes there; -1 for source ports, no-queue ports */
 	struct tap_queue *q0;        /* uc_ep's queue if it has exactly one, else NULL */
+	uint32_t max_frame;          /* uc_ep's longest frame */
 	uint16_t port_id;            /* uc_ep's ethdev port */
 	bool single_producer;
 };
@@ -215,6 +244,13 @@ struct macvlan_lower_txq {
 	rte_spinlock_t lock;
 } __rte_cache_aligned;
 
+/* The lower's counted receive modes. */
+enum macvlan_rx_mode {
+	MACVLAN_RX_PROMISC,
+	MACVLAN_RX_ALLMULTI,
+	MACVLAN_RX_MODES
+};
+
 /* One lower port and the macvtap ports on it (the kernel's macvlan_port). */
 struct macvlan_port {
 	char lower_name[RTE_ETH_NAME_MAX_LEN];
@@ -223,14 +259,17 @@ struct macvlan_port {
 	bool configured;             /* we configured and started the lower */
 	bool dead;                   /* the lower was removed */
 	bool passthru;
-	bool lower_promisc_set;      /* we turned the lower promiscuous */
-	bool lower_allmulti_set;
 	bool lsc_polled;             /* lower has no LSC interrupt: an alarm polls it */
+	bool mc_programmed;          /* the lower's multicast filter holds our groups */
+	bool mc_allmulti_ref;        /* they did not fit: an allmulticast reference instead */
 	uint16_t nb_rxq;
 	uint16_t nb_txq;
 	uint16_t nb_devs;
-	uint32_t promisc_refs;
-	uint32_t allmulti_refs;
+	uint32_t nb_mc_synced;       /* groups in the lower's multicast filter */
+	/* Promiscuous and allmulticast on the lower, counted as the kernel's dev_set_*. */
+	uint32_t rx_mode_refs[MACVLAN_RX_MODES];
+	bool rx_mode_on[MACVLAN_RX_MODES];   /* the lower is in that mode */
+	bool rx_mode_ours[MACVLAN_RX_MODES]; /* ... because we turned it on */
 	uint64_t owner_id;
 	uint32_t lower_mtu;
 	uint32_t lower_max_mac_addrs;
@@ -337,6 +376,17 @@ macvtap_copy_linear(struct rte_mbuf *c, const struct rte_mbuf *m)
 	c->vlan_tci_outer = m->vlan_tci_outer;
 }
 
+/*
+ * A frame longer than a receiving port's MTU (and a VLAN tag) is dropped, as
+ * the kernel's is_skb_forwardable drops it; segmentation offloads are exempt.
+ */
+static inline bool
+macvtap_frame_too_long(const struct macvlan_endpoint *ep, const struct rte_mbuf *m)
+{
+	return m->pkt_len > ep->max_frame &&
+	       !(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_RX_LRO));
+}
+
 /* Whether an endpoint takes a group frame to dst (kernel: the mc filter hash). */
 static inline bool
 endpoint_accepts_group(const struct macvlan_endpoint *ep, uint64_t dst, bool bcast)
@@ -402,6 +452,7 @@ void macvlan_port_lower_stats(const struct macvlan_port *port,
 			      struct rte_pmd_macvtap_lower_stats *out);
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);
 bool macvlan_port_link_refresh(struct macvtap_dev *dev);
+uint32_t macvlan_port_lower_mtu(const struct macvlan_port *port);
 
 /* A queue's reader in its rx burst: where its own frames can go directly. */
 struct macvlan_reader {

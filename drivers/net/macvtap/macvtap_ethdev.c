@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,8 +56,16 @@ macvtap_attach_lower(struct macvtap_dev *dev, const char *who)
 	struct macvlan_port *port = dev->port;
 	int ret = macvlan_port_resolve(port);
 
+	if ((ret == -EAGAIN || ret == -ENODEV) && if_nametoindex(port->lower_name) != 0) {
+		MACVTAP_LOG(ERR, "%s: iface=%s is a kernel interface, not a DPDK port: put a "
+			    "DPDK port on it first, e.g. --vdev net_af_packet0,iface=%s (or "
+			    "net_pcap0,iface=%s), then iface=net_af_packet0", who, port->lower_name,
+			    port->lower_name, port->lower_name);
+		return -ENODEV;
+	}
 	if (ret == -EAGAIN || ret == -ENODEV) {
-		MACVTAP_LOG(ERR, "%s: iface=%s: no such port", who, port->lower_name);
+		MACVTAP_LOG(ERR, "%s: iface=%s: no such port (a DPDK port: a PCI address, or the name "
+			    "of a vdev such as net_af_packet0)", who, port->lower_name);
 		return -ENODEV;
 	}
 	if (ret == -ELOOP) {
@@ -98,8 +107,9 @@ macvtap_dev_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info
 	uint32_t mtu = RTE_ETHER_MTU;
 	struct rte_eth_dev_info lower_info;
 
-	if (port != NULL && port->configured)
-		mtu = port->lower_mtu;
+	/* The lower's MTU bounds the port's, configured by us or not yet. */
+	if (port != NULL)
+		mtu = macvlan_port_lower_mtu(port);
 	if (port != NULL && port->resolved && !port->dead &&
 	    rte_eth_dev_info_get(port->lower_port_id, &lower_info) == 0)
 		info->speed_capa = lower_info.speed_capa;
@@ -148,6 +158,7 @@ macvtap_dev_start(struct rte_eth_dev *eth_dev)
 	}
 	if (data->mtu > port->lower_mtu)
 		data->mtu = port->lower_mtu;
+	dev->mtu = data->mtu;
 	dev->nb_rx_queues = RTE_MAX(data->nb_rx_queues, 1);
 	dev->started = true;
 	if (dev->admin_up) {
@@ -347,6 +358,15 @@ macvtap_rx_mode_changed(struct macvtap_dev *dev)
 	return ret;
 }
 
+/* After a failed change, the port's previous filters on the lower and in the table. */
+static void
+macvtap_rx_mode_restore(struct macvtap_dev *dev)
+{
+	if (macvtap_rx_mode_changed(dev) != 0)
+		MACVTAP_LOG(ERR, "port %u: its previous receive filters could not be restored",
+			    dev->port_id);
+}
+
 static int
 macvtap_set_rx_flag(struct rte_eth_dev *eth_dev, bool *flag, bool on)
 {
@@ -356,8 +376,10 @@ macvtap_set_rx_flag(struct rte_eth_dev *eth_dev, bool *flag, bool on)
 	pthread_mutex_lock(&macvlan_lock);
 	*flag = on;
 	ret = macvtap_rx_mode_changed(dev);
-	if (ret != 0)
+	if (ret != 0) {
 		*flag = !on;
+		macvtap_rx_mode_restore(dev);
+	}
 	pthread_mutex_unlock(&macvlan_lock);
 	return ret;
 }
@@ -422,10 +444,12 @@ macvtap_rekey(struct rte_eth_dev *eth_dev, uint32_t index, const struct rte_ethe
 	if (ret == 0)
 		ret = macvlan_port_rebuild(port);
 	if (ret != 0) {
+		/* Back to the old address; the table was not replaced. */
 		macvlan_port_filter_del(port, dev, index);
 		dev->mac_addrs[index] = old;
-		macvlan_port_filter_add(port, dev, index);
-		macvlan_port_rebuild(port);
+		if (macvlan_port_filter_add(port, dev, index) != 0)
+			MACVTAP_LOG(ERR, "%s: " RTE_ETHER_ADDR_PRT_FMT " is no longer in the "
+				    "lower's filter", eth_dev->data->name, RTE_ETHER_ADDR_BYTES(&old));
 	}
 	return ret;
 }
@@ -501,22 +525,38 @@ macvtap_set_mc_addr_list(struct rte_eth_dev *eth_dev, struct rte_ether_addr *lis
 	if (ret != 0) {
 		memcpy(dev->mc_addrs, saved, sizeof(saved));
 		dev->nb_mc = saved_nb;
+		macvtap_rx_mode_restore(dev);
 	}
 	pthread_mutex_unlock(&macvlan_lock);
 	return ret;
 }
 
+/* The kernel's macvlan_change_mtu: up to the lower's MTU; frames beyond it are dropped. */
 static int
 macvtap_mtu_set(struct rte_eth_dev *eth_dev, uint16_t mtu)
 {
 	struct macvtap_dev *dev = eth_dev->data->dev_private;
+	uint16_t old = dev->mtu;
+	uint32_t lower_mtu;
+	int ret = 0;
 
-	if (dev->port != NULL && dev->port->configured && mtu > dev->port->lower_mtu) {
+	pthread_mutex_lock(&macvlan_lock);
+	lower_mtu = macvlan_port_lower_mtu(dev->port);
+	if (mtu > lower_mtu) {
 		MACVTAP_LOG(ERR, "%s: MTU %u exceeds the lower's %u", eth_dev->data->name, mtu,
-			    dev->port->lower_mtu);
-		return -EINVAL;
+			    lower_mtu);
+		ret = -EINVAL;
+		goto out;
 	}
-	return 0;
+	dev->mtu = mtu;
+	if (dev->up) {
+		ret = macvlan_port_rebuild(dev->port);
+		if (ret != 0)
+			dev->mtu = old;
+	}
+out:
+	pthread_mutex_unlock(&macvlan_lock);
+	return ret;
 }
 
 static int
@@ -636,6 +676,9 @@ macvtap_probe(struct rte_vdev_device *vdev)
 	else
 		rte_eth_random_addr(dev->mac_addrs[0].addr_bytes);
 	dev->port = port;
+	/* The kernel's default: a port's MTU is its lower's (when the lower is known). */
+	dev->mtu = (uint16_t)RTE_MIN(macvlan_port_lower_mtu(port), (uint32_t)UINT16_MAX);
+	eth_dev->data->mtu = dev->mtu;
 
 	ret = macvlan_port_resolve(port);
 	if (ret != 0 && ret != -EAGAIN) {
@@ -644,10 +687,13 @@ macvtap_probe(struct rte_vdev_device *vdev)
 	}
 	if (ret == 0 && args.mode == RTE_PMD_MACVTAP_MODE_PASSTHRU) {
 		/* Passthru shares the lower's MAC; a mac= devarg sets the lower's. */
-		if (args.mac_set && macvlan_port_set_lower_mac(port, &args.mac) != 0) {
-			MACVTAP_LOG(ERR, "%s: mac=: the lower refused " RTE_ETHER_ADDR_PRT_FMT,
-				    name, RTE_ETHER_ADDR_BYTES(&args.mac));
-			ret = -EINVAL;
+		ret = args.mac_set ? macvlan_port_set_lower_mac(port, &args.mac) : 0;
+		if (ret != 0) {
+			MACVTAP_LOG(ERR, "%s: mode=passthru: the port takes the lower's MAC, and "
+				    "iface=%s refused to take mac=" RTE_ETHER_ADDR_PRT_FMT ": %s%s",
+				    name, args.iface, RTE_ETHER_ADDR_BYTES(&args.mac),
+				    rte_strerror(-ret), ret == -ENOTSUP ?
+				    " (its driver cannot change its MAC; leave mac= out)" : "");
 			goto fail;
 		}
 		rte_eth_macaddr_get(port->lower_port_id, &dev->mac_addrs[0]);

@@ -37,6 +37,7 @@ macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		stats->ipackets += sum.packets;
 		stats->ibytes += sum.bytes;
 		stats->imissed += sum.ring_full;
+		stats->ierrors += sum.oversize;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_ipackets[i] = sum.packets;
 			stats->q_ibytes[i] = sum.bytes;
@@ -116,6 +117,7 @@ static const struct xstat_def xstat_defs[] = {
 	{ "rx_broadcast_packets", XS_RXQ,
 	  offsetof(struct tap_queue_stats, by_class[MACVTAP_BROADCAST]) },
 	{ "rx_ring_full_dropped", XS_RXQ, offsetof(struct tap_queue_stats, ring_full) },
+	{ "rx_oversize_dropped", XS_RXQ, offsetof(struct tap_queue_stats, oversize) },
 	{ "tx_local_packets", XS_TXQ, offsetof(struct macvtap_txq, tx_local) },
 	{ "tx_spoof_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_spoof_dropped) },
 	{ "tx_lower_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_lower_dropped) },
