@@ -651,9 +651,26 @@ test_bad_devargs(void)
 	/* A macvtap port cannot be a lower. */
 	snprintf(args, sizeof(args), "iface=%s", e.port_names[idx]);
 	CHECK_EQ(rte_vdev_init("net_macvtap_bad", args), -EINVAL, "macvtap as lower");
+	/* A kernel interface is no DPDK port: the message says what to put on it. */
+	TRY(t_log_start());
+	CHECK_EQ(rte_vdev_init("net_macvtap_bad", "iface=lo"), -ENODEV, "a kernel interface");
+	CHECK_EQ(t_log_count("iface=lo is a kernel interface, not a DPDK port"), 1,
+		 "the kernel-interface message");
+	CHECK_EQ(t_log_count("--vdev net_af_packet0,iface=lo"), 1, "the devargs to use");
+	t_log_stop();
 	rte_malloc_get_socket_stats(0, &after);
 	CHECK_EQ(after.alloc_count, before.alloc_count, "rte_malloc allocations after bad probes");
 	CHECK_EQ(rte_eth_dev_count_total(), count, "ports after bad probes");
+	TRY(t_env_fini(&e));
+	/* Passthru's mac= on a lower that cannot take it: the lower's errno, and why. */
+	TRY(t_env_init(&e, 1));
+	TRY(t_log_start());
+	snprintf(args, sizeof(args), "iface=%s,mode=passthru,mac=02:00:00:00:00:a9",
+		 e.lower_name);
+	CHECK_EQ(rte_vdev_init("net_macvtap_bad", args), -ENOTSUP,
+		 "passthru mac= refused by a ring lower");
+	CHECK_EQ(t_log_count("refused to take mac=02:00:00:00:00:A9: "), 1, "the reason logged");
+	t_log_stop();
 	TRY(t_env_fini(&e));
 	/* The lower's own MAC is busy (a lower whose MAC is a valid unicast). */
 	{

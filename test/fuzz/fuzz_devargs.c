@@ -23,7 +23,8 @@
  *   nopromisc and the source list (each listed source gets one copy of a frame
  *   from it, the kernel's "adding an existing pair is a no-op");
  * - afterwards rte_malloc's allocation count, the mempools, memzones and ports
- *   are as before, and the lower is unowned, not promiscuous, with its MAC.
+ *   are as before, and the lower is unowned, with its MAC and its promiscuous
+ *   mode as they were before its ports.
  *
  * FUZZ_VERBOSE=1 prints each probe, its result and the model's verdict.
  */
@@ -61,12 +62,15 @@
 #define E_NODEV 0x04u
 #define E_ADDRINUSE 0x08u
 #define E_2BIG 0x10u
+#define E_LOWER_MAC 0x20u  /* the lower's own errno when it refuses a MAC (passthru mac=) */
 
 #define MODEL_MAX_SOURCES 40
 
 static struct t_env env;
 static struct rte_ether_addr lower_mac;
 static bool lower_mac_settable;
+static int lower_mac_errno;        /* what setting the lower's MAC returns when not settable */
+static int lower_promisc;          /* the lower's own promiscuous mode, which ports leave as found */
 static unsigned int probe_seq;
 static bool verbose;         /* FUZZ_VERBOSE=1: each probe and its result on stderr */
 
@@ -92,7 +96,7 @@ errno_bit(int ret)
 	case ENODEV: return E_NODEV;
 	case EADDRINUSE: return E_ADDRINUSE;
 	case E2BIG: return E_2BIG;
-	default: return 0;
+	default: return ret == lower_mac_errno ? E_LOWER_MAC : 0;
 	}
 }
 
@@ -299,8 +303,10 @@ model_parse(const char *s, bool sibling, struct dv_model *m)
 		struct rte_ether_addr sib = t_mac(SIBLING_MAC);
 
 		if (m->mode == RTE_PMD_MACVTAP_MODE_PASSTHRU) {
-			if (sibling || (m->mac_set && !lower_mac_settable))
+			if (sibling)
 				m->errs |= E_INVAL;
+			else if (m->mac_set && !lower_mac_settable)
+				m->errs |= E_LOWER_MAC;
 		} else if (m->mac_set && (rte_is_same_ether_addr(&m->mac, &lower_mac) ||
 					  (sibling && rte_is_same_ether_addr(&m->mac, &sib)))) {
 			m->errs |= E_ADDRINUSE;
@@ -574,7 +580,7 @@ exercise(unsigned int idx, const struct dv_model *m, uint8_t flags)
 		expect_tx(port, frame(&ext, &foreign, 3), 3, m->spoofchk ? 0 : 1,
 			  "frame with a foreign source MAC");
 	if (m != NULL && mode == RTE_PMD_MACVTAP_MODE_PASSTHRU &&
-	    rte_eth_promiscuous_get(env.lower) != !m->nopromisc)
+	    rte_eth_promiscuous_get(env.lower) != (m->nopromisc ? lower_promisc : 1))
 		fz_fail("passthru nopromisc=%d: the lower's promiscuous mode is %d", m->nopromisc,
 			rte_eth_promiscuous_get(env.lower));
 }
@@ -656,11 +662,20 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 		fz_fail("cannot create the test pool");
 	fz_lower_create(&env, LOWER_NAME, 1, NULL);
 	rte_eth_macaddr_get(env.lower, &lower_mac);
-	/* Whether passthru's mac= can set this lower's MAC: the model needs to know. */
-	lower_mac_settable = rte_eth_dev_default_mac_addr_set(env.lower, &lower_mac) == 0;
+	lower_promisc = rte_eth_promiscuous_get(env.lower);
+	/*
+	 * Whether passthru's mac= can set this lower's MAC, and the lower's errno
+	 * when it cannot: the model needs to know. Asked with a valid unicast
+	 * address (ethdev refuses others itself), then put back.
+	 */
+	mac = t_mac("02:00:00:00:0e:0f");
+	lower_mac_errno = rte_eth_dev_default_mac_addr_set(env.lower, &mac);
+	lower_mac_settable = lower_mac_errno == 0;
+	if (lower_mac_settable && rte_eth_dev_default_mac_addr_set(env.lower, &lower_mac) != 0)
+		fz_fail("the lower's MAC cannot be put back");
 	rte_eth_macaddr_get(env.lower, &mac);
 	if (!rte_is_same_ether_addr(&mac, &lower_mac))
-		fz_fail("setting the lower's MAC to itself changed it");
+		fz_fail("asking whether the lower's MAC can be set changed it");
 	/* Warm-up: the driver registers its lower-event handler once per process. */
 	act.n = 0;
 	if (rte_vdev_init(SIBLING_NAME, "iface=net_ring_" LOWER_NAME) != 0)
@@ -733,8 +748,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rte_eth_macaddr_get(env.lower, &mac);
 	if (!rte_is_same_ether_addr(&mac, &lower_mac))
 		fz_fail("the lower's MAC was not restored");
-	if (rte_eth_promiscuous_get(env.lower) != 0)
-		fz_fail("the lower is still promiscuous");
+	if (rte_eth_promiscuous_get(env.lower) != lower_promisc)
+		fz_fail("the lower's promiscuous mode is %d, was %d before its ports",
+			rte_eth_promiscuous_get(env.lower), lower_promisc);
 	if (!rte_mempool_full(t_pool))
 		fz_fail("test pool: %u mbufs missing", rte_mempool_in_use_count(t_pool));
 	return 0;

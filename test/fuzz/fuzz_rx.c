@@ -23,7 +23,8 @@
  *   h[0] bits 0-1: 0/1 lower A RX queue 0/1, 2 lower B (C if h[4] is odd),
  *        3 sent by a port
  *        bits 2-3: segmentation (SEG_*), bits 4-6: header rewrite (RW_*),
- *        bit 7: pad the frame with (h[5] >> 4) * 600 bytes (frames beyond the MTU)
+ *        bit 7: pad the frame with (h[5] >> 4) * 600 bytes (frames beyond the MTU,
+ *        which a receiving port drops and counts)
  *   h[1] data length, h[2] destination and h[3] source (index into macs[]),
  *   h[4] sending port and TX queue (TX) / VLAN TCI, h[5] segmentation
  *   parameter (low nibble) and pad, h[6] bit 0: an RSS hash in the mbuf,
@@ -184,12 +185,13 @@ struct port_state {
 	struct rte_ether_addr sources[3];
 	unsigned int nb_mc, nb_sources;
 	bool started, admin_up, promisc, allmulti;
-	uint64_t xs_id[7];
+	uint64_t xs_id[8];
 };
-enum { XS_UC, XS_MC, XS_BC, XS_LOCAL, XS_SPOOF, XS_LOWER_DROP, XS_COPY_FAILED };
+enum { XS_UC, XS_MC, XS_BC, XS_LOCAL, XS_SPOOF, XS_LOWER_DROP, XS_COPY_FAILED, XS_OVERSIZE };
 static const char *const xs_names[] = {
 	"rx_unicast_packets", "rx_multicast_packets", "rx_broadcast_packets",
 	"tx_local_packets", "tx_spoof_dropped", "tx_lower_dropped", "tx_copy_failed",
+	"rx_oversize_dropped",
 };
 
 static struct port_state ps[NB_PORTS];
@@ -226,7 +228,7 @@ struct wire_expect {
 
 struct port_count {
 	uint64_t ipackets, ibytes, by_class[3];
-	uint64_t opackets, obytes, local, spoof, lower_drop;
+	uint64_t opackets, obytes, local, spoof, lower_drop, oversize;
 };
 
 static uint8_t frame_data[MAX_FRAMES * (MAX_FRAME_LEN + 8)];
@@ -327,7 +329,18 @@ static void
 expect_delivery(unsigned int p, unsigned int f, uint16_t hint, uint8_t stream)
 {
 	struct expect *e;
+	uint16_t mtu;
 
+	/* Longer than the port's MTU, a header and a VLAN tag: dropped, counted. */
+	if (rte_eth_dev_get_mtu(ps[p].id, &mtu) != 0)
+		fz_fail("%s: cannot read its MTU", defs[p].name);
+	if (frames[f].len > (uint32_t)mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN) {
+		if (verbose)
+			fprintf(stderr, "  frame %u -> %s: longer than MTU %u\n", f,
+				defs[p].name, mtu);
+		want[p].oversize++;
+		return;
+	}
 	if (nb_exps[p] == RTE_DIM(exps[p]))
 		fz_fail("%s: more deliveries than the model has room for", defs[p].name);
 	e = &exps[p][nb_exps[p]++];
@@ -967,6 +980,8 @@ check_counters(const struct rte_pmd_macvtap_lower_stats *lower_before)
 		check_eq(xs[XS_LOWER_DROP], want[p].lower_drop, who, "tx_lower_dropped");
 		check_eq(xs[XS_COPY_FAILED], 0, who, "tx_copy_failed");
 		check_eq(st.oerrors, want[p].spoof + want[p].lower_drop, who, "oerrors");
+		check_eq(xs[XS_OVERSIZE], want[p].oversize, who, "rx_oversize_dropped");
+		check_eq(st.ierrors, want[p].oversize, who, "ierrors");
 		for (i = 0; i < defs[p].nb_rxq; i++) {
 			r = rte_pmd_macvtap_get_rx_ring(ps[p].id, i);
 			if (r == NULL || rte_ring_count(r) != 0)

@@ -77,8 +77,8 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 			by_class[cls] = 1;
 			tap_queue_deliver(tap_get_queue(ep, c, lq), TAP_QUEUE_TX_SLOT(lq), false,
 					  &c, 1, c->pkt_len, by_class);
-			txq->tx_local++;
 		}
+		txq->tx_local++;
 	}
 }
 
