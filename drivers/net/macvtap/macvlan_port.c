@@ -413,8 +413,11 @@ macvlan_port_configure(struct macvlan_port *port)
 		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH)
 			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	}
+	/* A NIC raises these interrupts only when asked to. */
 	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
 		conf.intr_conf.lsc = 1;
+	if (*info.dev_flags & RTE_ETH_DEV_INTR_RMV)
+		conf.intr_conf.rmv = 1;
 	/* Keep the lower's MTU: configuring with none would reset it to 1500. */
 	if (rte_eth_dev_get_mtu(lower, &mtu) == 0)
 		conf.rxmode.mtu = mtu;
