@@ -135,6 +135,7 @@ struct nicsim_events {
 	struct nicsim_req req[NICSIM_REQ_SLOTS];
 	uint64_t head, tail;      /* req[] indexes, free-running */
 	uint64_t next_seq, done_seq;
+	unsigned int waiters;     /* in event_wait(): free only at 0 */
 	bool quit;
 	bool self_free;           /* closed from the thread: it frees this */
 	uint64_t raised, lsc, rmv;
@@ -338,6 +339,20 @@ link_publish(struct rte_eth_dev *dev)
 	rte_eth_linkstatus_set(dev, &link);
 }
 
+/* Once the thread has quit: after the last waiter has left. */
+static void
+events_free(struct nicsim_events *ev)
+{
+	pthread_mutex_lock(&ev->lock);
+	while (ev->waiters > 0)
+		pthread_cond_wait(&ev->done_cond, &ev->lock);
+	pthread_mutex_unlock(&ev->lock);
+	pthread_cond_destroy(&ev->cond);
+	pthread_cond_destroy(&ev->done_cond);
+	pthread_mutex_destroy(&ev->lock);
+	free(ev);
+}
+
 /* On the thread, lock not held; dev is valid until the callbacks return. */
 static void
 event_deliver(struct nicsim_events *ev, struct rte_eth_dev *dev, const struct nicsim_req *req)
@@ -390,12 +405,8 @@ event_thread(void *arg)
 	pthread_cond_broadcast(&ev->done_cond);
 	self_free = ev->self_free;
 	pthread_mutex_unlock(&ev->lock);
-	if (self_free) {
-		pthread_cond_destroy(&ev->cond);
-		pthread_cond_destroy(&ev->done_cond);
-		pthread_mutex_destroy(&ev->lock);
-		free(ev);
-	}
+	if (self_free)
+		events_free(ev);
 	return NULL;
 }
 
@@ -435,10 +446,13 @@ event_wait(struct nicsim_events *ev, uint64_t seq, unsigned int timeout_ms)
 		return 0; /* it would wait for itself */
 	deadline_after(&deadline, timeout_ms);
 	pthread_mutex_lock(&ev->lock);
+	ev->waiters++;
 	while (ev->done_seq < seq && ret == 0)
 		ret = pthread_cond_timedwait(&ev->done_cond, &ev->lock, &deadline);
 	if (ev->done_seq >= seq)
 		ret = 0;
+	if (--ev->waiters == 0 && ev->quit)
+		pthread_cond_broadcast(&ev->done_cond);
 	pthread_mutex_unlock(&ev->lock);
 	return ret == 0 ? 0 : -ETIMEDOUT;
 }
@@ -495,10 +509,7 @@ events_stop(struct nicsim_priv *p)
 		return;
 	}
 	pthread_join(ev->thread, NULL);
-	pthread_cond_destroy(&ev->cond);
-	pthread_cond_destroy(&ev->done_cond);
-	pthread_mutex_destroy(&ev->lock);
-	free(ev);
+	events_free(ev);
 }
 
 /* ---- data path ---- */
