@@ -157,7 +157,7 @@ struct nicsim_priv {
 	uint16_t nb_mc;
 	struct rte_ether_addr mc[NICSIM_MAX_MC_SLOTS];
 
-	bool carrier;
+	bool carrier;             /* the wire: the event thread writes it */
 	bool stop_timed_out;
 	struct nicsim_events *ev;
 };
@@ -332,7 +332,8 @@ link_publish(struct rte_eth_dev *dev)
 		.link_autoneg = RTE_ETH_LINK_FIXED,
 	};
 
-	link.link_status = (p->carrier && dev->data->dev_started) ?
+	link.link_status = (__atomic_load_n(&p->carrier, __ATOMIC_RELAXED) &&
+			    dev->data->dev_started) ?
 			   RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	if (link.link_status == RTE_ETH_LINK_DOWN)
 		link.link_speed = RTE_ETH_SPEED_NUM_NONE;
@@ -362,7 +363,7 @@ event_deliver(struct nicsim_events *ev, struct rte_eth_dev *dev, const struct ni
 
 	if (req->kind == REQ_LINK || req->kind == REQ_STOP) {
 		if (req->kind == REQ_LINK)
-			p->carrier = req->up;
+			__atomic_store_n(&p->carrier, req->up, __ATOMIC_RELAXED);
 		link_publish(dev);
 		type = RTE_ETH_EVENT_INTR_LSC;
 	} else {
@@ -416,9 +417,14 @@ on_event_thread(const struct nicsim_events *ev)
 	return pthread_equal(pthread_self(), ev->thread) != 0;
 }
 
-/* Queue a request; its sequence number, 0 when the queue is full. */
+/*
+ * Queue a request; its sequence number, 0 when the queue is full. With hold,
+ * the caller becomes a waiter in the same breath and must call event_wait():
+ * a callback may close the port and the thread free ev as soon as it is
+ * unlocked here.
+ */
 static uint64_t
-event_post(struct nicsim_events *ev, enum nicsim_req_kind kind, bool up)
+event_post(struct nicsim_events *ev, enum nicsim_req_kind kind, bool up, bool hold)
 {
 	struct nicsim_req *r;
 	uint64_t seq = 0;
@@ -430,26 +436,27 @@ event_post(struct nicsim_events *ev, enum nicsim_req_kind kind, bool up)
 		r->up = up;
 		r->seq = seq = ev->next_seq++;
 		ev->head++;
+		if (hold)
+			ev->waiters++;
 		pthread_cond_signal(&ev->cond);
 	}
 	pthread_mutex_unlock(&ev->lock);
 	return seq;
 }
 
+/* Wait until request seq is done; drops the hold taken with it. */
 static int
 event_wait(struct nicsim_events *ev, uint64_t seq, unsigned int timeout_ms)
 {
 	struct timespec deadline;
 	int ret = 0;
 
-	if (on_event_thread(ev))
-		return 0; /* it would wait for itself */
 	deadline_after(&deadline, timeout_ms);
 	pthread_mutex_lock(&ev->lock);
-	ev->waiters++;
-	while (ev->done_seq < seq && ret == 0)
+	/* On the thread itself it would wait for itself. */
+	while (ev->done_seq < seq && ret == 0 && !on_event_thread(ev))
 		ret = pthread_cond_timedwait(&ev->done_cond, &ev->lock, &deadline);
-	if (ev->done_seq >= seq)
+	if (ev->done_seq >= seq || on_event_thread(ev))
 		ret = 0;
 	if (--ev->waiters == 0 && ev->quit)
 		pthread_cond_broadcast(&ev->done_cond);
@@ -738,6 +745,8 @@ static int
 nicsim_dev_stop(struct rte_eth_dev *dev)
 {
 	struct nicsim_priv *p = dev->data->dev_private;
+	struct nicsim_events *ev = p->ev;
+	bool self = on_event_thread(ev);
 	uint64_t seq;
 	uint16_t i;
 
@@ -751,17 +760,17 @@ nicsim_dev_stop(struct rte_eth_dev *dev)
 		return 0;
 	}
 	/* The thread publishes the link down and raises LSC; wait for it. */
-	seq = event_post(p->ev, REQ_STOP, false);
+	seq = event_post(ev, REQ_STOP, false, !self);
 	if (seq == 0) {
 		NICSIM_LOG(ERR, "port %u: stop: interrupt thread queue full", dev->data->port_id);
 		return -EAGAIN;
 	}
-	if (on_event_thread(p->ev)) {
+	if (self) {
 		NICSIM_LOG(NOTICE, "port %u: stopped from its own interrupt thread: not waiting",
 			   dev->data->port_id);
 		return 0;
 	}
-	if (event_wait(p->ev, seq, NICSIM_STOP_TIMEOUT_MS) != 0) {
+	if (event_wait(ev, seq, NICSIM_STOP_TIMEOUT_MS) != 0) {
 		/* Stopped all the same (ethdev has pointed the fast path to
 		 * dummies already); the event arrives when the callback returns.
 		 */
@@ -1172,22 +1181,25 @@ static int
 event_request(uint16_t port, enum nicsim_req_kind kind, bool up, bool wait)
 {
 	struct nicsim_priv *p = nicsim_priv_of(port);
+	struct nicsim_events *ev;
 	uint64_t seq;
 
 	if (p == NULL || p->ev == NULL)
 		return -ENODEV;
+	/* A callback may close the port (freeing p) before the wait ends. */
+	ev = p->ev;
 	if (!p->args.lsc) {
 		if (kind == REQ_RMV)
 			return -ENOTSUP;
 		/* No interrupt: the wire changes, the application polls. */
-		p->carrier = up;
+		__atomic_store_n(&p->carrier, up, __ATOMIC_RELAXED);
 		link_publish(&rte_eth_devices[port]);
 		return 0;
 	}
-	seq = event_post(p->ev, kind, up);
+	seq = event_post(ev, kind, up, wait);
 	if (seq == 0)
 		return -EAGAIN;
-	return wait ? event_wait(p->ev, seq, NICSIM_EVENT_TIMEOUT_MS) : 0;
+	return wait ? event_wait(ev, seq, NICSIM_EVENT_TIMEOUT_MS) : 0;
 }
 
 int
@@ -1218,14 +1230,17 @@ int
 nicsim_wait_events(uint16_t port, unsigned int timeout_ms)
 {
 	struct nicsim_priv *p = nicsim_priv_of(port);
+	struct nicsim_events *ev;
 	uint64_t last;
 
 	if (p == NULL || p->ev == NULL)
 		return -ENODEV;
-	pthread_mutex_lock(&p->ev->lock);
-	last = p->ev->next_seq - 1;
-	pthread_mutex_unlock(&p->ev->lock);
-	return event_wait(p->ev, last, timeout_ms);
+	ev = p->ev;
+	pthread_mutex_lock(&ev->lock);
+	last = ev->next_seq - 1;
+	ev->waiters++;
+	pthread_mutex_unlock(&ev->lock);
+	return event_wait(ev, last, timeout_ms);
 }
 
 bool

@@ -58,8 +58,18 @@
  * the caller's (counter tx_backpressure).
  *
  * Link: the link is up when the port is started and the carrier (the wire,
- * nicsim_set_link(), up at creation) is up. Events are delivered from the
- * device's own control thread, never from the caller's.
+ * nicsim_set_link(), up at creation) is up. dev_start and dev_stop change it
+ * without an event, but for stop_waits=1. Events are delivered from the
+ * device's own control thread, never from the caller's. Note that with
+ * strict_intr=1 an application that does not set intr_conf.rmv gets no RMV,
+ * as from a NIC that arms that interrupt only on request.
+ *
+ * Closing: from any thread, including a callback on the interrupt thread
+ * (the thread then ends after that callback returns). Closing from another
+ * thread joins the interrupt thread, so a callback blocked forever blocks it.
+ * ethdev (22.11) keeps callbacks registered on a port id after the port is
+ * released: unregister them before removing the device, or they fire for the
+ * next device that gets the id.
  *
  * Stats: ipackets/ibytes, opackets/obytes, ierrors (runts + oversize), imissed
  * (rx_nombuf). xstats: rx_filtered, rx_runts, rx_oversize, rx_nombuf,
@@ -168,7 +178,9 @@ int nicsim_wait_events(uint16_t port, unsigned int timeout_ms);
 /**
  * Sticky: a dev_stop with stop_waits=1 found the interrupt thread still busy
  * after NICSIM_STOP_TIMEOUT_MS (a callback blocked, typically on a lock the
- * stopping thread holds) and returned -ETIMEDOUT.
+ * stopping thread holds) and returned -ETIMEDOUT. The port is stopped all the
+ * same (dev_started 0, so it can be closed or started again); the LSC is
+ * delivered once the callback in the way returns, and the thread serves on.
  */
 bool nicsim_stop_timed_out(uint16_t port);
 

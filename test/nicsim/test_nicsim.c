@@ -337,7 +337,7 @@ t_filter_matrix(void)
 	struct rte_ether_addr list[1] = { mc_a };
 	struct nicsim_counters c;
 	struct rte_eth_stats st;
-	uint64_t delivered = 0, filtered = 0, bytes = 0, xv;
+	uint64_t delivered = 0, filtered = 0, bytes = 0, xv = 0;
 	const char *err = NULL;
 	unsigned int i;
 	int port, got, ret;
