@@ -193,7 +193,7 @@ static int
 arg_one(const char *key, const char *value, void *opaque)
 {
 	struct nicsim_args *a = opaque;
-	unsigned long v;
+	unsigned long v = 0;
 	int ret;
 
 	if (strcmp(key, ARG_MAC) == 0) {
@@ -211,7 +211,7 @@ arg_one(const char *key, const char *value, void *opaque)
 
 		if (value == NULL || strlen(value) >= sizeof(buf))
 			return -EINVAL;
-		strcpy(buf, value);
+		snprintf(buf, sizeof(buf), "%s", value);
 		for (tok = strtok_r(buf, "+", &save); tok != NULL;
 		     tok = strtok_r(NULL, "+", &save)) {
 			for (i = 0; i < RTE_DIM(enotsup_tokens); i++)
@@ -568,7 +568,7 @@ nicsim_rx_burst(void *queue, struct rte_mbuf **bufs, uint16_t nb_bufs)
 	struct nicsim_rxq *q = queue;
 	struct nicsim_priv *p = q->priv;
 	struct rte_eth_dev_data *data = rte_eth_devices[p->port_id].data;
-	struct rte_mbuf *in[NICSIM_BURST], *m, *c;
+	struct rte_mbuf *in[NICSIM_BURST] = { NULL }, *m, *c;
 	struct rte_ether_hdr hdr_buf;
 	const struct rte_ether_hdr *hdr;
 	unsigned int n, i, room, max_len;
@@ -636,9 +636,12 @@ buffer_exclusive(const struct rte_mbuf *seg)
 static bool
 tx_poison(struct rte_mbuf *m)
 {
-	bool own_head = rte_mbuf_refcnt_read(m) == 1;
 	struct rte_mbuf *seg;
-	bool whole = true;
+	bool own_head, whole = true;
+
+	if (m == NULL)
+		return false;
+	own_head = rte_mbuf_refcnt_read(m) == 1;
 
 	for (seg = m; seg != NULL; seg = seg->next) {
 		if (rte_mbuf_refcnt_read(seg) != 1) {
@@ -829,6 +832,7 @@ nicsim_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
 {
 	struct rte_eth_link old;
 
+	memset(&old, 0, sizeof(old));
 	rte_eth_linkstatus_get(dev, &old);
 	link_publish(dev);
 	return old.link_status == dev->data->dev_link.link_status ? -1 : 0;
@@ -879,6 +883,7 @@ nicsim_allmulti_disable(struct rte_eth_dev *dev)
 }
 
 static int
+/* cppcheck-suppress constParameter ; ethdev's op type */
 nicsim_mac_addr_add(struct rte_eth_dev *dev, struct rte_ether_addr *addr, uint32_t index,
 		    uint32_t vmdq __rte_unused)
 {
@@ -905,6 +910,7 @@ nicsim_mac_addr_remove(struct rte_eth_dev *dev, uint32_t index)
 }
 
 static int
+/* cppcheck-suppress constParameter ; ethdev's op type */
 nicsim_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr)
 {
 	struct nicsim_priv *p = dev->data->dev_private;
@@ -1334,7 +1340,7 @@ nicsim_probe(struct rte_vdev_device *vdev)
 	struct rte_eth_dev *eth_dev;
 	struct nicsim_priv *p;
 	struct nicsim_args args;
-	int socket = rte_socket_id();
+	int socket = (int)rte_socket_id();
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {

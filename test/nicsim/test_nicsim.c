@@ -62,7 +62,7 @@ why(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why_buf, sizeof(why_buf), fmt, ap);
+	vsnprintf(why_buf, sizeof(why_buf), fmt, ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
 	va_end(ap);
 	return why_buf;
 }
@@ -353,14 +353,14 @@ t_filter_matrix(void)
 	}
 /* One frame: got must be want; counts what the NIC must have counted. */
 #define EXPECT_RX(q_, dst_, len_, want_, what_) do { \
-		got = rx_try(port, q_, dst_, len_); \
+		got = rx_try(port, (q_), (dst_), (len_)); \
 		if (got != (want_)) { \
-			err = why("%s on queue %u: delivered %d, want %d", what_, q_, got, want_); \
+			err = why("%s on queue %u: delivered %d, want %d", (what_), (q_), got, (want_)); \
 			goto out; \
 		} \
 		if (got == 1) { \
 			delivered++; \
-			bytes += len_; \
+			bytes += (len_); \
 		} \
 	} while (0)
 
@@ -458,7 +458,7 @@ t_rx_nombuf(void)
 	int port;
 
 	tiny = rte_pktmbuf_pool_create("t_tiny_rx", 1, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       rte_socket_id());
+				       (int)rte_socket_id());
 	if (tiny == NULL)
 		return why("pool: %s", rte_strerror(rte_errno));
 	port = create("net_nicsim_nombuf", "mac=02:00:00:00:00:aa");
@@ -694,8 +694,8 @@ t_tx_poison(void)
 	/* Pools of one and two mbufs without cache: what tx_burst freed is
 	 * exactly what the next raw allocation hands back, unreset.
 	 */
-	one = rte_pktmbuf_pool_create("t_one", 1, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
-	two = rte_pktmbuf_pool_create("t_two", 2, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	one = rte_pktmbuf_pool_create("t_one", 1, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	two = rte_pktmbuf_pool_create("t_two", 2, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	port = create("net_nicsim_tx", "mac=02:00:00:00:00:aa");
 	if (one == NULL || two == NULL || port < 0) {
 		err = why("setup failed");
@@ -709,6 +709,10 @@ t_tx_poison(void)
 
 	/* One segment. */
 	m = make_frame(one, &other_mac, 100, 9);
+	if (m == NULL) {
+		err = why("alloc failed");
+		goto out;
+	}
 	fill_frame(want, &other_mac, 100, 9);
 	sent = rte_eth_tx_burst(port, 0, &m, 1);
 	if (sent != 1) {
@@ -727,7 +731,7 @@ t_tx_poison(void)
 		goto out;
 	}
 	back[0] = rte_mbuf_raw_alloc(one);
-	if (back[0] != m) {
+	if (back[0] == NULL || back[0] != m) {
 		err = why("the original did not go back to its pool (got %p, sent %p)",
 			  (void *)back[0], (void *)m);
 		if (back[0] != NULL)
@@ -788,6 +792,10 @@ t_tx_poison(void)
 
 	/* A frame someone else holds a reference to: sent, but left intact. */
 	m = make_frame(one, &other_mac, 100, 5);
+	if (m == NULL) {
+		err = why("alloc failed");
+		goto out;
+	}
 	fill_frame(want, &other_mac, 100, 5);
 	rte_mbuf_refcnt_update(m, 1);
 	sent = rte_eth_tx_burst(port, 0, &m, 1);
@@ -1416,9 +1424,9 @@ main(int argc, char **argv)
 	}
 	main_thread = pthread_self();
 	frame_pool = rte_pktmbuf_pool_create("t_frames", NB_TEST_MBUFS, 0, 0,
-					     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	rx_pool = rte_pktmbuf_pool_create("t_rx", NB_TEST_MBUFS, 0, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (frame_pool == NULL || rx_pool == NULL) {
 		printf("FAIL: pools: %s\n", rte_strerror(rte_errno));
 		return 1;
