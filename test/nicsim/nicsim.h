@@ -75,7 +75,8 @@
  * (rx_nombuf). xstats: rx_filtered, rx_runts, rx_oversize, rx_nombuf,
  * tx_poisoned, tx_shared, tx_backpressure, events_raised.
  *
- * Primary process only.
+ * Primary process only. A test program gets it with dependencies: [nicsim_dep]
+ * in meson (linked whole, so that the driver registers itself).
  */
 
 #include <stdbool.h>
