@@ -65,6 +65,7 @@ run_pass() {
 	run_suite "${p}hash" "$build/test/test_hash"
 	run_c_suite "${p}functional" "$build/test/test_macvtap" \
 		--vdev net_macvtap_early,iface=net_ring_late --vdev net_ring_late
+	run_c_suite "${p}nicsim" "$build/test/nicsim/test_nicsim"
 	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
 	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"
 	run_c_suite "${p}faults" "$build/test/faults/test_faults"
