@@ -9,6 +9,9 @@
  * A small test harness: a lower port built from rings (frames injected into
  * its RX rings, the wire read from its TX rings), macvtap ports on it, frame
  * builders, and the checks every test ends with (mempools full, no leak).
+ * The lower is net_ring, or with MACVTAP_TEST_LOWER=nic net_nicsim
+ * (test/nicsim): a lower that filters by MAC, frees and poisons what it
+ * sends, and raises its events from an interrupt thread, as a NIC does.
  * Output: one line per test, "PASS: name", "FAIL: name: why" or
  * "SKIP: name: why", which test/run-all.sh counts.
  */
@@ -60,6 +63,11 @@ struct t_test {
 };
 /* The test leaves state on purpose (e.g. EAL-created ports): no leak check after it. */
 #define T_NO_CLEAN_CHECK 1u
+/* The test makes lowers of its own: it runs once, on the net_ring pass. */
+#define T_OWN_LOWER 2u
+
+/* t_env_init makes net_nicsim lowers (MACVTAP_TEST_LOWER=nic), else net_ring. */
+extern bool t_nic_lower;
 
 /* rte_malloc allocations the running test may leave that belong to another PMD. */
 extern unsigned int t_alloc_allowance;
@@ -83,6 +91,7 @@ struct t_frame {
 };
 
 struct t_env {
+	bool nic;                            /* the lower is net_nicsim */
 	char lower_name[32];
 	uint16_t lower;
 	uint16_t nb_q;
@@ -116,6 +125,10 @@ int t_inject1(struct t_env *e, const char *dst, const char *src, uint32_t id);
 unsigned int t_collect(struct t_env *e, struct t_frame *out, unsigned int max);
 /* Read and free what went to the wire. */
 unsigned int t_wire(struct t_env *e, struct t_frame *out, unsigned int max);
+/* Frames the lower itself refused (net_nicsim's MAC filter; none for net_ring). */
+uint64_t t_lower_filtered(const struct t_env *e);
+/* The lower's carrier up or down: net_ring's set_link, net_nicsim's interrupt thread. */
+int t_lower_set_link(struct t_env *e, bool up);
 /* Move what went to the wire back into the lower's RX (a hairpinning switch). */
 unsigned int t_reflect(struct t_env *e);
 /* Which ports (bit per port index) got frame id; count of copies in *copies. */

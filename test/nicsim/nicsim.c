@@ -559,6 +559,11 @@ rx_copy(const struct rte_mbuf *m, struct rte_mempool *mp, uint16_t port)
 		dst += seg->data_len;
 	}
 	c->port = port;
+	/* The test's RSS hash stands for the one a NIC computes on receive. */
+	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
+		c->hash.rss = m->hash.rss;
+		c->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+	}
 	return c;
 }
 

@@ -1050,6 +1050,14 @@ macvlan_port_lower_gone(struct macvlan_port *port, uint16_t *ids)
 		    port->lower_name);
 	__atomic_store_n(&port->dead, true, __ATOMIC_RELEASE);
 	macvlan_port_synchronize(port);
+	/*
+	 * The lower is the application's to close or detach now (a NIC's RMV
+	 * comes before its release): give it back. Should its id be another
+	 * port's already, that port is not ours and this fails harmlessly.
+	 */
+	if (rte_eth_dev_owner_unset(port->lower_port_id, port->owner_id) == 0)
+		MACVTAP_LOG(DEBUG, "iface=%s: lower port %u given back", port->lower_name,
+			    port->lower_port_id);
 	if (port->lsc_polled)
 		rte_eal_alarm_cancel(macvlan_lsc_alarm, port);
 	port->lsc_polled = false;
