@@ -90,9 +90,8 @@ gen_args=(scenario "$tmp/in.pcap" --quiet --seed 11
 	--unicast "$UNICAST" --broadcast "$BROADCAST" --unknown "$UNKNOWN"
 	--mac "$MAC1" --mac "$MAC2" --mac "$MAC3")
 for m in "${UNKNOWN_MACS[@]}"; do gen_args+=(--unknown-mac "$m"); done
-if python3 "$pcapgen" "${gen_args[@]}" 2>"$tmp/pcapgen.err"; then
-	pass "capture-generated"
-else
+# The input is a prerequisite, not a check: FAIL and stop without it, no PASS.
+if ! python3 "$pcapgen" "${gen_args[@]}" 2>"$tmp/pcapgen.err"; then
 	fail "capture-generated" "pcapgen: $(tr '\n' ' ' <"$tmp/pcapgen.err")"
 	finish
 fi

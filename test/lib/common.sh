@@ -48,17 +48,15 @@ test_env() {
 	export PYTHONDONTWRITEBYTECODE=1
 }
 
-# require NAME REASON COMMAND...: PASS NAME when COMMAND succeeds, else FAIL it
+# require NAME REASON COMMAND...: nothing when COMMAND succeeds, else FAIL NAME
 # and finish, for a prerequisite that the remaining checks cannot do without.
+# No PASS: a prerequisite is not a test of ours, and must not pad the count.
 require() {
 	local name=$1 reason=$2
 	shift 2
-	if "$@"; then
-		pass "$name"
-	else
-		fail "$name" "$reason"
-		finish
-	fi
+	"$@" && return 0
+	fail "$name" "$reason"
+	finish
 }
 
 # require_python3: FAIL python3-present and finish without python3, which runs
