@@ -9,8 +9,16 @@
 #   setup.sh --tests    also what the test command needs: ./build with warnings
 #                       as errors, ./build-asan (gcc, AddressSanitizer and
 #                       UndefinedBehaviorSanitizer, any report aborts), ./build-fuzz
-#                       (clang, libFuzzer targets, ASan+UBSan, warnings as errors)
-#                       and the static analysers (cppcheck, clang-tidy, shellcheck)
+#                       (clang, libFuzzer targets, ASan+UBSan, warnings as errors),
+#                       the static analysers (cppcheck, clang-tidy, shellcheck)
+#                       and OVS-DPDK (openvswitch-switch-dpdk) for test/ovs_dpdk.sh
+#
+# Open vSwitch is installed for the tests, which run a private instance of their
+# own (test/lib/ovs.sh), not as a service: when this script installs it, the
+# system's Open vSwitch service is not started (a policy-rc.d denies service
+# starts during the install, where there is none already) and, should it run
+# all the same, it is stopped, and under systemd disabled. An Open vSwitch that
+# was installed before is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,19 +28,64 @@ tests=0
 packages="dpdk dpdk-dev libdpdk-dev meson ninja-build pkg-config gcc libc6-dev
 	binutils python3 iproute2 iputils-ping tcpdump dpkg-dev xz-utils patch"
 if [ $tests = 1 ]; then
-	packages="$packages clang clang-tidy libclang-rt-14-dev cppcheck shellcheck"
+	packages="$packages clang clang-tidy libclang-rt-14-dev cppcheck shellcheck
+		openvswitch-switch-dpdk"
 fi
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=""
 for p in $packages; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		missing="$missing $p"
+	installed "$p" || missing="$missing $p"
 done
+# Whether this run brings the Open vSwitch service (openvswitch-switch, which
+# openvswitch-switch-dpdk depends on) onto the machine.
+new_ovs_service=0
+if [[ " $missing " == *" openvswitch-switch-dpdk "* ]] && ! installed openvswitch-switch; then
+	new_ovs_service=1
+fi
+policy=/usr/sbin/policy-rc.d
+own_policy=0
 if [ -n "$missing" ]; then
 	echo "setup: installing$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	if [ "$new_ovs_service" = 1 ] && [ ! -e "$policy" ]; then
+		# invoke-rc.d and deb-systemd-invoke ask it: 101 means "no start".
+		printf '#!/bin/sh\n# devtools/setup.sh, during its apt-get install only\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		own_policy=1
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update -q >/dev/null
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing >/dev/null
+	if [ "$own_policy" = 1 ]; then
+		rm -f "$policy"
+		trap - EXIT
+	fi
+fi
+# ovs_service_running: the system's Open vSwitch service runs.
+ovs_service_running() {
+	if [ -d /run/systemd/system ]; then
+		systemctl is-active --quiet openvswitch-switch.service ovs-vswitchd.service \
+			ovsdb-server.service 2>/dev/null
+	else
+		[ -x /etc/init.d/openvswitch-switch ] &&
+			/etc/init.d/openvswitch-switch status >/dev/null 2>&1
+	fi
+}
+if [ "$new_ovs_service" = 1 ]; then
+	# Stopped (and not started at boot), in case a policy-rc.d that was there
+	# already let it start.
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now --quiet openvswitch-switch.service ovs-vswitchd.service \
+			ovsdb-server.service 2>/dev/null || true
+	elif ovs_service_running; then
+		/etc/init.d/openvswitch-switch stop >/dev/null 2>&1 || true
+	fi
+	if ovs_service_running; then
+		echo "setup: warning: the system's Open vSwitch service runs; the tests do not need it" >&2
+	else
+		echo "setup: installed Open vSwitch for the tests; its system service is not running"
+	fi
 fi
 
 # setup_build DIR [MESON OPTIONS...]: configure DIR once (or reconfigure it with

@@ -6,39 +6,50 @@
 # every mbuf back in its pool after every round, every configuration measured,
 # and what the ports delivered agrees with what the lower read. No timing is
 # asserted: speed is the benchmark's business, not the tests'.
+# A crash of the Python checker is a FAIL (bench-checker), and each of its
+# fixed checks that it did not report is a FAIL of its own (run_checker).
 set -u
 cd "$(dirname "$0")/.." || exit 1
-top=$PWD
-build=${MACVTAP_BUILD_DIR:-$top/build}
+# shellcheck source=test/lib/common.sh
+. test/lib/common.sh
+test_env
 bench=$build/app/dpdk-macvtap-bench
-plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
-tmp=$(mktemp -d "$build/bench_quick.XXXXXX") || exit 1
+failed=0
+tmp=$(mktemp -d "$build/bench_quick.XXXXXX") || { fail bench-runs "mktemp -d in $build failed"; finish; }
 # EAL leaves its runtime directory behind: remove ours with the temporary files.
 trap 'rm -rf "$tmp" "/var/run/dpdk/mvt_bq_$$"' EXIT
 
 if [ ! -x "$bench" ]; then
-	echo "FAIL: bench-built: no $bench"
-	exit 1
+	fail bench-built "no $bench"
+	finish
 fi
 timeout 240 "$bench" --no-huge -m 1024 --no-pci -l 0-1 --file-prefix="mvt_bq_$$" -d "$plugin" \
 	-- --quick --dir "$tmp" --json "$tmp/r.json" --csv "$tmp/r.csv" > "$tmp/out" 2>&1
 rc=$?
 if [ $rc -eq 0 ]; then
-	echo "PASS: bench-runs"
+	pass bench-runs
 else
-	echo "FAIL: bench-runs: exit $rc: $(tail -n 5 "$tmp/out" | tr '\n' '|')"
+	fail bench-runs "exit $rc: $(tail -n 5 "$tmp/out" | tr '\n' '|')"
 fi
-python3 - "$tmp/r.json" "$tmp/r.csv" <<'PY'
+# The checks the checker always reports; one more per result it finds.
+expected="bench-json bench-csv bench-measures-rx bench-measures-tx-wire bench-measures-tx-bridge"
+run_checker bench-checker "$expected" python3 - "$tmp/r.json" "$tmp/r.csv" <<'PY'
 import csv, json, sys
+CHECKS = ("bench-csv", "bench-measures-rx", "bench-measures-tx-wire", "bench-measures-tx-bridge")
 try:
     res = json.load(open(sys.argv[1]))["results"]
 except Exception as e:
     print("FAIL: bench-json: %s" % e)
+    for c in CHECKS:
+        print("FAIL: %s: no results to check (bench-json)" % c)
     sys.exit(0)
 print("PASS: bench-json" if res else "FAIL: bench-json: no results")
-rows = list(csv.DictReader(open(sys.argv[2])))
-print("PASS: bench-csv" if len(rows) == len(res) else
-      "FAIL: bench-csv: %d rows for %d results" % (len(rows), len(res)))
+try:
+    rows = list(csv.DictReader(open(sys.argv[2])))
+    print("PASS: bench-csv" if rows and len(rows) == len(res) else
+          "FAIL: bench-csv: %d rows for %d results" % (len(rows), len(res)))
+except (OSError, csv.Error) as e:
+    print("FAIL: bench-csv: %s" % e)
 kinds = {r["kind"] for r in res}
 for k in ("rx", "tx-wire", "tx-bridge"):
     print("PASS: bench-measures-%s" % k if k in kinds else "FAIL: bench-measures-%s: missing" % k)
@@ -57,5 +68,9 @@ for r in res:
         bad.append("broadcast copies missing: delivered %.2f <= read %.2f" % (r["delivered_mpps"], r["macvtap_mpps"]))
     print("PASS: %s" % name if not bad else "FAIL: %s: %s" % (name, "; ".join(bad)))
 PY
-grep -q '^memory: one port' "$tmp/out" && ! grep -q 'costs -1 bytes' "$tmp/out" &&
-	echo "PASS: bench-memory-footprint" || echo "FAIL: bench-memory-footprint: not reported"
+if grep -q '^memory: one port' "$tmp/out" && ! grep -q 'costs -1 bytes' "$tmp/out"; then
+	pass bench-memory-footprint
+else
+	fail bench-memory-footprint "not reported"
+fi
+finish

@@ -324,7 +324,7 @@ fi
 if [ ! -f "$plugin" ]; then
 	skip "installed-plugin-loads" "no installed plugin"
 elif [ ! -x "$testpmd" ]; then
-	skip "installed-plugin-loads" "no $testpmd"
+	skip_missing "installed-plugin-loads" "no $testpmd (apt-get install dpdk)"
 elif [ -e "$pmddir/$LIBNAME" ]; then
 	skip "installed-plugin-loads" "$pmddir/$LIBNAME exists on this system already (a real install): DPDK would load both"
 else

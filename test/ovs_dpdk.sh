@@ -63,8 +63,12 @@
 # stops there. A run is bounded (85 s) and cleans up (processes, its
 # directory, /var/run/dpdk/<prefix>) however it ends.
 #
-# SKIP (exit 0): not root, ovs-vswitchd-dpdk (openvswitch-switch-dpdk) or the
-# OVS tools not installed (this test never installs them), fewer than 2 CPUs.
+# SKIP (exit 0): not root, fewer than 2 CPUs; also ovs-vswitchd-dpdk
+# (openvswitch-switch-dpdk), the OVS tools or python3 not installed (this test
+# never installs them), except under test/run-all.sh, whose set-up installs
+# them (MACVTAP_SETUP_INSTALLED=1): there their absence is a FAIL.
+# The counter shares are checked by a Python checker; its crash is a FAIL
+# (before-checker, after-checker) and so is each check it did not report.
 # Exit status: 0 when no check failed, 1 otherwise.
 #
 # Environment:
@@ -105,6 +109,12 @@ failed=0
 skip_run() {
 	skip "$NAME" "$*"
 	exit 0
+}
+# missing_run REASON: the whole test cannot run for want of something that the
+# test set-up installs: SKIP, or FAIL under test/run-all.sh (skip_missing).
+missing_run() {
+	skip_missing "$NAME" "$*"
+	finish
 }
 
 WORK=
@@ -176,9 +186,9 @@ guard_traps cleanup on_signal
 # ---------------------------------------------------------------- prerequisites
 [ "$(id -u)" = 0 ] || skip_run "needs root (DPDK)"
 [ -x "$OVS_DPDK_BIN" ] ||
-	skip_run "$OVS_DPDK_BIN not found: openvswitch-switch-dpdk is not installed"
-if why=$(ovs_tools_problem); then skip_run "$why"; fi
-command -v python3 >/dev/null || skip_run "python3 not found"
+	missing_run "$OVS_DPDK_BIN not found: openvswitch-switch-dpdk is not installed"
+if why=$(ovs_tools_problem); then missing_run "$why"; fi
+command -v python3 >/dev/null || missing_run "python3 not found"
 [ -f "$pcaplib/pcapgen.py" ] || { fail "$NAME" "$pcaplib/pcapgen.py not found"; exit 1; }
 [ -f "$plugin" ] || { fail "$NAME" "no plugin at $plugin (build with: bash devtools/setup.sh)"; exit 1; }
 plugin=$(cd "$(dirname "$plugin")" && pwd)/$(basename "$plugin")
@@ -466,11 +476,16 @@ for cmd, info in json.load(sys.stdin).items():
         break'
 }
 
+# The checks of each phase's shares, which run_checker FAILs when the checker
+# does not report them.
+declare -A SHARE_CHECKS=([before]="delivery-mv0 delivery-mv1 delivery-unknown"
+	[after]="after-del-share after-del-noport after-del-sink1")
+
 # shares PHASE: compare SAMPLE_A and SAMPLE_B (telemetry JSON) with what the
-# capture says each counter must get. Prints "PASS name", "FAIL name reason"
-# and "# note" lines.
+# capture says each counter must get. Prints "PASS: name", "FAIL: name: reason"
+# and "# note" lines; when a counter is missing, FAIL each check not yet made.
 shares() {
-	SAMPLE_A=$SAMPLE_A SAMPLE_B=$SAMPLE_B python3 - "$1" "$LOWER_ID" "${PORTNO[0]}" \
+	SAMPLE_A=$SAMPLE_A SAMPLE_B=$SAMPLE_B CHECKS=${SHARE_CHECKS[$1]} python3 - "$1" "$LOWER_ID" "${PORTNO[0]}" \
 		"${PORTNO[1]}" "${SINKNO[0]}" "${SINKNO[1]}" <<'EOF'
 import json, os, sys
 
@@ -517,11 +532,13 @@ def expect(names):
     return sum(W[n] for n in names) * UNIT / CYCLE
 
 
-results = []
+CHECKS = os.environ["CHECKS"].split()
+done = set()
 
 
 def check(name, ok, why):
-    results.append("PASS %s" % name if ok else "FAIL %s %s" % (name, why))
+    done.add(name)
+    print("PASS: %s" % name if ok else "FAIL: %s: %s" % (name, why), flush=True)
 
 
 try:
@@ -583,34 +600,32 @@ try:
         check("after-del-sink1", s1 == 0,
               "sink s1 transmitted %d frames after mv1 was deleted" % s1)
 except (Missing, ZeroDivisionError) as e:
-    results.append("FAIL %s-counters %s" % (phase, e))
-print("\n".join(results))
+    for name in CHECKS:
+        if name not in done:
+            print("FAIL: %s: %s counters: %s" % (name, phase, e))
 EOF
-}
-
-# report TEXT: pass on the PASS/FAIL lines of shares(), and its notes.
-report() {
-	local kind name why
-	while read -r kind name why; do
-		case "$kind" in
-		PASS) pass "$name" ;;
-		FAIL) fail "$name" "$why" ;;
-		"#") note "$name $why" ;;
-		esac
-	done <<< "$1"
 }
 
 # measure PHASE PORT_ID...: telemetry samples of the lower and of the given
 # ports WINDOW seconds apart, then shares PHASE.
 WINDOW=2
 measure() {
-	local phase=$1 cmds=("/ethdev/stats,$LOWER_ID") id
+	local phase=$1 cmds=("/ethdev/stats,$LOWER_ID") id checks
 	shift
+	checks=${SHARE_CHECKS[$phase]}
 	for id in "$@"; do cmds+=("/ethdev/xstats,$id" "/ethdev/stats,$id"); done
-	SAMPLE_A=$(telemetry "${cmds[@]}") || { fail "$phase-counters" "telemetry query failed"; return 1; }
+	# shellcheck disable=SC2086  # one word per check
+	if ! SAMPLE_A=$(telemetry "${cmds[@]}"); then
+		fail_each "telemetry query failed (first sample)" $checks
+		return 1
+	fi
 	nap "$WINDOW"
-	SAMPLE_B=$(telemetry "${cmds[@]}") || { fail "$phase-counters" "telemetry query failed"; return 1; }
-	report "$(shares "$phase")"
+	# shellcheck disable=SC2086
+	if ! SAMPLE_B=$(telemetry "${cmds[@]}"); then
+		fail_each "telemetry query failed (second sample)" $checks
+		return 1
+	fi
+	run_checker "$phase-checker" "$checks" shares "$phase"
 }
 
 declare -A SINKNO
@@ -621,7 +636,8 @@ done
 need_vs delivery
 LOWER_ID=$(lower_port_id)
 if [ -z "$LOWER_ID" ]; then
-	fail delivery "no ethdev named net_pcap0 found through telemetry ($TELEMETRY_SOCK)"
+	# shellcheck disable=SC2086  # one word per check
+	fail_each "no ethdev named net_pcap0 found through telemetry ($TELEMETRY_SOCK)" ${SHARE_CHECKS[before]}
 else
 	measure before "${PORTNO[0]}" "${PORTNO[1]}" "${SINKNO[0]}" "${SINKNO[1]}"
 fi

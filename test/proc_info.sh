@@ -102,12 +102,8 @@ trap '' PIPE
 # --- prerequisites -----------------------------------------------------------
 
 require plugin-present "no plugin at $plugin (build with: bash $repo/devtools/setup.sh)" test -f "$plugin"
-if [ -x "$testpmd" ] && [ -x "$proc_info" ]; then
-	pass "binaries-present"
-else
-	fail "binaries-present" "need executables $testpmd and $proc_info (apt-get install dpdk)"
-	finish
-fi
+binaries_present() { [ -x "$testpmd" ] && [ -x "$proc_info" ]; }
+require binaries-present "need executables $testpmd and $proc_info (apt-get install dpdk)" binaries_present
 require_python3
 make_test_tmp proc_info mvtp_pi
 
@@ -147,7 +143,7 @@ if ! mount -t hugetlbfs -o "pagesize=${hp_kb}k" nodev "$huge" 2>"$tmp/mount.err"
 	finish
 fi
 huge_mounted=1
-pass "hugepages"
+# Getting hugepages is a prerequisite, not a check: no PASS for it.
 note "hugepages: nr_hugepages $nr_old -> $(cat "$nr_file"), $(hp_free) free of ${hp_kb} kB, hugetlbfs on $huge"
 
 # --- capture and primary ----------------------------------------------------------

@@ -90,9 +90,8 @@ gen_args=(scenario "$tmp/in.pcap" --quiet --seed 11
 	--unicast "$UNICAST" --broadcast "$BROADCAST" --unknown "$UNKNOWN"
 	--mac "$MAC1" --mac "$MAC2" --mac "$MAC3")
 for m in "${UNKNOWN_MACS[@]}"; do gen_args+=(--unknown-mac "$m"); done
-if python3 "$pcapgen" "${gen_args[@]}" 2>"$tmp/pcapgen.err"; then
-	pass "capture-generated"
-else
+# The input is a prerequisite, not a check: FAIL and stop without it, no PASS.
+if ! python3 "$pcapgen" "${gen_args[@]}" 2>"$tmp/pcapgen.err"; then
 	fail "capture-generated" "pcapgen: $(tr '\n' ' ' <"$tmp/pcapgen.err")"
 	finish
 fi
@@ -256,7 +255,9 @@ if [ -n "$PN" ]; then
 		# The capture repeats, so over L lower frames a port owning one MAC
 		# gets L*UNICAST/PASS_LEN unicast frames give or take one pass, and
 		# L*BROADCAST/PASS_LEN broadcasts; ring-full drops only lower these.
-		why=$(python3 - "$tmp/xs.a" "$PN" "$P0" "$PASS_LEN" "$UNICAST" "$BROADCAST" "$UNKNOWN" <<'PYEOF'
+		# A crash of this checker must not read as "no problem found".
+		why=$(python3 - "$tmp/xs.a" "$PN" "$P0" "$PASS_LEN" "$UNICAST" "$BROADCAST" "$UNKNOWN" \
+			2>"$tmp/xs.err" <<'PYEOF'
 import sys
 path, pn, p0 = sys.argv[1], sys.argv[2], sys.argv[3]
 n, u, b, x = (int(a) for a in sys.argv[4:8])
@@ -294,7 +295,7 @@ for port, role in ((pn, "attached"), (p0, "net_macvtap0")):
                    % (port, nop, L * x / n, x))
 print("; ".join(why))
 PYEOF
-)
+) || why="the checker failed (exit $?): $(tail -n 1 "$tmp/xs.err")${why:+; $why}"
 		if [ -n "$why" ]; then
 			fail "attach-receives" "$why"
 		else

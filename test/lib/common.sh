@@ -24,14 +24,81 @@ fail() {
 	echo "FAIL: $1: $2"
 	failed=1
 }
-# skip NAME REASON: a check this machine cannot run, which is not a failure.
+# skip NAME REASON: a check this machine cannot run, for a cause outside what
+# the test set-up can change (not root, no kernel macvtap, no hugepages...),
+# which is not a failure.
 skip() { echo "SKIP: $1: $2"; }
+# skip_missing NAME REASON: a check that cannot run because a program or file
+# that devtools/setup.sh --tests installs or builds is missing. On its own, a
+# script SKIPs it; under test/run-all.sh, which exports
+# MACVTAP_SETUP_INSTALLED=1 once that set-up succeeded, it is a FAIL: the
+# set-up was to provide it, and a suite must not go missing unnoticed.
+skip_missing() {
+	if [ "${MACVTAP_SETUP_INSTALLED:-0}" = 1 ]; then
+		fail "$1" "$2 (devtools/setup.sh --tests was to provide it)"
+	else
+		skip "$1" "$2"
+	fi
+}
 # note TEXT...: a comment for a person, on stderr so that it never counts as a result.
 note() { echo "# $*" >&2; }
 # finish: exit 0 when no check failed, else 1: the test's status for its runner.
 finish() {
 	if [ "${failed:-0}" = 0 ]; then exit 0; fi
 	exit 1
+}
+
+# fail_each REASON NAME...: FAIL each named check with the same REASON, for
+# checks that something they all need (a counter sample, a process) stopped.
+fail_each() {
+	local why=$1 n
+	shift
+	for n in "$@"; do fail "$n" "$why"; done
+}
+
+# run_checker NAME "EXPECTED..." COMMAND...: run a checker (a Python script, a
+# function around one) that prints 'PASS: name' and 'FAIL: name: reason' lines
+# and '# ' notes, and pass its results on. So that no check can vanish
+# unnoticed when the checker crashes (an exception, a non-zero exit, a
+# signal): FAIL NAME when it exits non-zero, with its last line that is not a
+# result (a traceback's last line), and FAIL each check named in EXPECTED
+# (space-separated) that it did not report. Its other lines become notes.
+run_checker() {
+	local name=$1 expected=$2 out rc line last="" seen=" " e why
+	shift 2
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"PASS: "*)
+			pass "${line#PASS: }"
+			seen+="${line#PASS: } "
+			;;
+		"FAIL: "*)
+			line=${line#FAIL: }
+			e=${line%%: *}
+			[ "$e" != "$line" ] || line="$e: (no reason given)"
+			fail "$e" "${line#*: }"
+			seen+="$e "
+			;;
+		"# "*) note "${line#\# }" ;;
+		"") ;;
+		*)
+			note "$name: $line"
+			last=$line
+			;;
+		esac
+	done <<<"$out"
+	if [ "$rc" != 0 ]; then
+		why="the checker failed (exit $rc$( [ "$rc" -gt 128 ] && echo ", signal $((rc - 128))"))"
+		fail "$name" "$why${last:+: $last}"
+	fi
+	for e in $expected; do
+		case $seen in
+		*" $e "*) ;;
+		*) fail "$e" "not checked: ${why:-the checker $name reported nothing for it}" ;;
+		esac
+	done
 }
 
 # --- paths and prerequisites ------------------------------------------------------
@@ -48,17 +115,15 @@ test_env() {
 	export PYTHONDONTWRITEBYTECODE=1
 }
 
-# require NAME REASON COMMAND...: PASS NAME when COMMAND succeeds, else FAIL it
+# require NAME REASON COMMAND...: nothing when COMMAND succeeds, else FAIL NAME
 # and finish, for a prerequisite that the remaining checks cannot do without.
+# No PASS: a prerequisite is not a test of ours, and must not pad the count.
 require() {
 	local name=$1 reason=$2
 	shift 2
-	if "$@"; then
-		pass "$name"
-	else
-		fail "$name" "$reason"
-		finish
-	fi
+	"$@" && return 0
+	fail "$name" "$reason"
+	finish
 }
 
 # require_python3: FAIL python3-present and finish without python3, which runs
