@@ -470,6 +470,8 @@ macvlan_port_configure(struct macvlan_port *port)
 	if (ret != 0)
 		goto fail;
 	port->lower_max_mac_addrs = info.max_mac_addrs;
+	port->lower_open_groups = rte_eth_promiscuous_get(lower) == 1 ||
+				  rte_eth_allmulticast_get(lower) == 1;
 	ret = rte_eth_dev_get_mtu(lower, &mtu);
 	port->lower_mtu = ret == 0 ? mtu : RTE_ETHER_MTU;
 	rte_eth_link_get_nowait(lower, &port->lower_link);
@@ -773,12 +775,24 @@ macvlan_table_insert(struct macvlan_table *t, uint64_t key, int32_t idx)
 	s->single_producer = ep->single_producer;
 }
 
+/*
+ * Whether the lower takes every group, as the kernel's port filter sees it:
+ * promiscuous or allmulticast by itself or for a port, not for the groups
+ * that did not fit its multicast filter (the kernel's filter has them all).
+ */
+static bool
+macvlan_port_all_groups(const struct macvlan_port *port)
+{
+	return port->lower_open_groups || port->rx_mode_refs[MACVLAN_RX_PROMISC] > 0 ||
+	       port->rx_mode_refs[MACVLAN_RX_ALLMULTI] > (port->mc_allmulti_ref ? 1u : 0u);
+}
+
 /* Build the receive table from the ports' current state and publish it. */
 int
 macvlan_port_rebuild(struct macvlan_port *port)
 {
 	struct macvlan_table *t, *old;
-	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_slots = 1, j;
+	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_groups = 0, nb_slots = 1, j;
 	uint16_t i;
 	size_t size;
 	char *mem;
@@ -788,6 +802,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 
 		if (d->up) {
 			nb_ep++;
+			nb_groups += d->nb_mc;
 			for (j = 0; j < MACVTAP_MAX_MAC_ADDRS; j++)
 				nb_keys += !rte_is_zero_ether_addr(&d->mac_addrs[j]);
 		}
@@ -799,6 +814,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 	size = RTE_ALIGN_CEIL(sizeof(*t), RTE_CACHE_LINE_SIZE) +
 	       RTE_ALIGN_CEIL(nb_ep * sizeof(struct macvlan_endpoint), RTE_CACHE_LINE_SIZE) +
 	       RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE) +
+	       RTE_ALIGN_CEIL(nb_groups * sizeof(uint64_t), RTE_CACHE_LINE_SIZE) +
 	       nb_slots * sizeof(struct macvlan_hash_slot);
 	mem = rte_zmalloc_socket("macvlan_table", size, RTE_CACHE_LINE_SIZE,
 				 rte_eth_dev_socket_id(port->lower_port_id));
@@ -810,7 +826,10 @@ macvlan_port_rebuild(struct macvlan_port *port)
 	mem += RTE_ALIGN_CEIL(nb_ep * sizeof(struct macvlan_endpoint), RTE_CACHE_LINE_SIZE);
 	t->sources = (struct macvlan_source *)mem;
 	mem += RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE);
+	t->groups = (uint64_t *)mem;
+	mem += RTE_ALIGN_CEIL(nb_groups * sizeof(uint64_t), RTE_CACHE_LINE_SIZE);
 	t->slots = (struct macvlan_hash_slot *)mem;
+	t->all_groups = macvlan_port_all_groups(port);
 	t->hash_mask = nb_slots - 1;
 	t->hash_shift = 64 - rte_log2_u32(nb_slots);
 	t->passthru = MACVLAN_NO_EP;
@@ -848,8 +867,10 @@ macvlan_port_rebuild(struct macvlan_port *port)
 			ep->all_multicast = d->promisc || d->allmulti;
 			ep->max_frame = (uint32_t)d->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN;
 			ep->nb_mc = d->nb_mc;
-			for (j = 0; j < d->nb_mc; j++)
+			for (j = 0; j < d->nb_mc; j++) {
 				ep->mc[j] = macvtap_mac_key(&d->mc_addrs[j]);
+				t->groups[t->nb_groups++] = ep->mc[j];
+			}
 			for (j = 0; j < MACVTAP_MAX_MAC_ADDRS; j++) {
 				if (rte_is_zero_ether_addr(&d->mac_addrs[j]))
 					continue;
@@ -930,6 +951,11 @@ macvlan_port_stop(struct macvlan_port *port, struct macvtap_dev *dev)
 	macvlan_port_set_rx_mode(port, dev);
 	for (i = 0; i < MACVTAP_MAX_MAC_ADDRS; i++)
 		macvlan_port_filter_del(port, dev, i);
+	/* Its references gone, the lower may no longer take every group. */
+	if (port->table != NULL && port->table->all_groups != macvlan_port_all_groups(port) &&
+	    macvlan_port_rebuild(port) != 0)
+		MACVTAP_LOG(WARNING, "iface=%s: no memory to narrow the multicast filter",
+			    port->lower_name);
 }
 
 int

@@ -321,6 +321,12 @@ handle_group(struct rx_batch *b, struct rte_mbuf *m, uint64_t dst, uint64_t src,
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* The kernel's port filter: a group nobody joined, on a lower that filters. */
+	if (!bcast && !macvlan_table_group_passes(t, dst)) {
+		b->stats->rx_no_listener++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	mask = fanout_mask(origin_mode);
 	for (i = 0; i < t->nb_endpoints; i++) {
 		const struct macvlan_endpoint *ep = &t->endpoints[i];

@@ -214,6 +214,14 @@ struct macvlan_table {
 	uint32_t hash_shift;         /* 64 - log2(slots): a hash is the product's top bits */
 	int32_t passthru;            /* endpoint index, MACVLAN_NO_EP or MACVLAN_PASSTHRU_DOWN */
 	bool has_passthru;
+	/*
+	 * The kernel's port mc_filter: a group from the wire reaches the ports'
+	 * own filters only if the lower is promiscuous or allmulticast, or some UP
+	 * port joined it (groups[], the union of their lists).
+	 */
+	bool all_groups;
+	uint32_t nb_groups;
+	uint64_t *groups;
 	struct macvlan_endpoint *endpoints;
 	struct macvlan_source *sources;
 	struct macvlan_hash_slot *slots;
@@ -262,6 +270,7 @@ struct macvlan_port {
 	bool lsc_polled;             /* lower has no LSC interrupt: an alarm polls it */
 	bool mc_programmed;          /* the lower's multicast filter holds our groups */
 	bool mc_allmulti_ref;        /* they did not fit: an allmulticast reference instead */
+	bool lower_open_groups;      /* promiscuous or allmulticast by itself (net_ring, net_pcap) */
 	uint16_t nb_rxq;
 	uint16_t nb_txq;
 	uint16_t nb_devs;
@@ -431,6 +440,20 @@ struct macvtap_args {
 /* macvtap_args.c */
 int macvtap_parse_args(const char *name, const char *params, struct macvtap_args *a);
 const char *macvtap_mode_name(uint8_t mode);
+
+/* Whether a group from the wire passes the lower's filter, as the kernel's port filter says. */
+static inline bool
+macvlan_table_group_passes(const struct macvlan_table *t, uint64_t dst)
+{
+	uint32_t i;
+
+	if (t->all_groups)
+		return true;
+	for (i = 0; i < t->nb_groups; i++)
+		if (t->groups[i] == dst)
+			return true;
+	return false;
+}
 
 /* macvlan_port.c: the lower's life and the receive table. */
 int macvlan_port_get(const char *lower_name, struct macvlan_port **port);
