@@ -141,7 +141,7 @@ def cmd_plan(args):
         lower MAC
         reflect 0|1
         budget SECONDS
-        ep INDEX ROLE MODE MAC PROMISC(0|1) SOURCES(a,b|-) JOINS(g,h|-) NODST(0|1) UP(0|1)
+        ep INDEX ROLE MODE MAC PROMISC(0|1) SOURCES(a,b|-) JOINS(g,h|-) FLAGS(f,g|-) UP(0|1)
     """
     scen = scenario(args.scenario)
     print("lower %s" % scenarios.LOWER_MAC)
@@ -149,11 +149,11 @@ def cmd_plan(args):
     print("budget %d" % scen.get("budget", scenarios.BUDGET))
     for i, e in enumerate(scen["endpoints"]):
         joins = scenarios.joined_groups(scen, e)
-        print("ep %d %s %s %s %d %s %s %d %d" % (i, e["role"], e["mode"], e["mac"],
+        print("ep %d %s %s %s %d %s %s %s %d" % (i, e["role"], e["mode"], e["mac"],
                                                 1 if e["promisc"] else 0,
                                                 ",".join(e["sources"]) or "-",
                                                 ",".join(joins) or "-",
-                                                1 if e["nodst"] else 0,
+                                                ",".join(e["flags"]) or "-",
                                                 1 if e["up"] else 0))
     return 0
 
@@ -481,7 +481,9 @@ def parse_testpmd_log(text):
         body = blk.group(2)
         pm = re.search(r"Promiscuous mode: (\w+)", body)
         am = re.search(r"Allmulticast mode: (\w+)", body)
-        modes[int(blk.group(1))] = (pm.group(1) if pm else None, am.group(1) if am else None)
+        ls = re.search(r"Link status: (\w+)", body)
+        modes[int(blk.group(1))] = (pm.group(1) if pm else None, am.group(1) if am else None,
+                                    ls.group(1) if ls else None)
     return names, streams, modes
 
 
@@ -506,11 +508,14 @@ def dpdk_result(args):
         if streams.get(names[mv]) != names[sink]:
             res["problems"].append("%s (port %d) forwards to %s, not to %s (port %d)"
                                    % (mv, names[mv], streams.get(names[mv]), sink, names[sink]))
-        pm, am = modes.get(names[mv], (None, None))
+        pm, am, link = modes.get(names[mv], (None, None, None))
         if pm != want_promisc:
             res["problems"].append("%s promiscuous mode %s, want %s" % (mv, pm, want_promisc))
         if am != "disabled":
             res["problems"].append("%s allmulticast mode %s, want disabled" % (mv, am))
+        want_link = "up" if e["up"] else "down"
+        if link != want_link:
+            res["problems"].append("%s link status %s, want %s" % (mv, link, want_link))
         path = os.path.join(args.dir, "out%d.pcap" % i)
         got = []
         stray = 0
