@@ -31,18 +31,17 @@
 #
 # Promiscuity, kept equal on both sides: an endpoint is promiscuous when the
 # plan says so (kernel 'ip link set mvtN promisc on'; testpmd 'set promisc
-# <port> on'), otherwise not (kernel default; testpmd 'set promisc <port> off').
+# <port> on'), otherwise not (kernel default; testpmd 'set promisc all off'
+# first).
 # Allmulticast is off everywhere (checked in testpmd's 'show port info').
 # Groups that an endpoint joins are joined on both sides (kernel 'ip maddr
 # add', testpmd 'mcast_addr add'). A passthru endpoint keeps the kernel's MAC
 # (the lower's); net_macvtap gets mac=<the lower's MAC>. An endpoint that the
 # plan has DOWN is never set up in the kernel and gets 'set link-down port' in
-# testpmd. Flags (nodst, nopromisc): kernel 'flag nodst', net_macvtap nodst=1.
+# testpmd. Flags F (nodst, nopromisc): kernel 'flag F', net_macvtap F=1.
 #
 # Scenarios and frames: test/oracle/scenarios.py. Each scenario has its own
-# time budget (the plan's 'budget' line): every wait in it is cut to what is
-# left of it, so the whole run takes at most SETUP_BUDGET plus the scenarios'
-# budgets (about 90 s for all of them).
+# time budget (the plan's 'budget' line, see SETUP_BUDGET below).
 #
 # Output: one 'PASS: name', 'FAIL: name: reason' or 'SKIP: name: reason' per
 # check; exit 0 when nothing failed. Without root, network namespaces or
@@ -69,7 +68,8 @@ oracle=$here/oracle/oracle.py
 # The helpers use only the standard library: -S skips site's start-up work
 # (site-packages and their .pth files), which costs tenths of a second a start.
 py=(python3 -S)
-read -r -a scen_list <<<"${ORACLE_SCENARIOS:-mixed source promisc tx hairpin passthru nodst passthru-nopromisc}"
+default_scens="mixed source promisc tx hairpin passthru nodst passthru-nopromisc"
+read -r -a scen_list <<<"${ORACLE_SCENARIOS:-$default_scens}"
 
 # Seconds. SETUP_BUDGET covers the setup before the first scenario; each
 # scenario has its own budget (from its plan), plus what the setup and the
@@ -161,7 +161,10 @@ nsd=$nsd_name
 
 nsexec() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # phase SCEN WHAT: with VERBOSE=1, when (seconds since the start) a phase ended.
-phase() { [ "${VERBOSE:-0}" = 1 ] && note "$1: $2 at $(awk -v t="$EPOCHREALTIME" -v s="$start_rt" 'BEGIN {printf "%.1f", t - s}')s"; return 0; }
+phase() {
+	[ "${VERBOSE:-0}" = 1 ] || return 0
+	note "$1: $2 at $(awk -v t="$EPOCHREALTIME" -v s="$start_rt" 'BEGIN {printf "%.1f", t - s}')s"
+}
 start_rt=$EPOCHREALTIME
 
 # No IPv6 on anything in our namespaces (no stray NDP/MLD frames).
@@ -210,8 +213,8 @@ pass "setup"
 # every frame arriving on IF goes back out of IF. Errors on stderr.
 reflector_add() {
 	local ns=$1 ifn=$2
+	# (IPv6 is off on it: the namespace's default says so.)
 	ip -n "$ns" link add mvrefl type bridge stp_state 0 forward_delay 0 mcast_snooping 0 &&
-		nsexec "$ns" sysctl -qw net.ipv6.conf.mvrefl.disable_ipv6=1 >/dev/null &&
 		ip -n "$ns" link set "$ifn" master mvrefl &&
 		ip -n "$ns" link set "$ifn" type bridge_slave hairpin on &&
 		ip -n "$ns" link set mvrefl up
