@@ -238,6 +238,7 @@ def _tx_frames(reflect):
         tx("v1-bc-src-X", V1, BCAST, {W} | r(SRC, P1, P2, V1, V2, B1, B2), src=SRC_X),
         tx("v1-uc-to-bridge1-src-X", V1, "@" + B1, {W} | r(SRC, B1), src=SRC_X),
         tx("b1-uc-to-bridge2-src-X", B1, "@" + B2, {SRC, B2}, src=SRC_X),
+        tx("b1-uc-to-source", B1, "@" + SRC, {W}),
     ]
 
 
@@ -365,6 +366,7 @@ SCENARIOS["nodst"] = {
         tx("b1-uc-to-bridge2-src-W", B1, "@" + B2, set(), src=SRC_W),
         tx("b1-uc-to-bridge2", B1, "@" + B2, {B2}),
         tx("b1-bc-src-X", B1, BCAST, {B2, W}, src=SRC_X),
+        tx("b1-uc-to-down-endpoint", B1, "@" + SD, {W}),
         tx("vepa-uc-to-bridge1-src-X", V, "@" + B1, {W}, src=SRC_X),
         tx("source-nodst-broadcast", SN, BCAST, {W}),
         tx("source2-uc-to-bridge1", S2, "@" + B1, {W}),
