@@ -378,8 +378,9 @@ dpdk_side() {
 		cmd "show port summary all" || { ok=0; why="'show port summary' got no prompt"; }
 	fi
 	# Each endpoint's promiscuity as in the kernel (testpmd enables it on every
-	# port by default: off for all, then on again where the plan says so), its
-	# link state, then its joined groups.
+	# port by default: off for all, then on again where the plan says so; the
+	# net_pcap ports answer 'Operation not supported', which does not matter),
+	# its link state, then its joined groups.
 	if [ $ok = 1 ]; then
 		cmd "set promisc all off" || { ok=0; why="'set promisc' got no prompt"; }
 	fi
