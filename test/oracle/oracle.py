@@ -4,18 +4,30 @@
 """Helpers of test/kernel_oracle.sh (Python 3 standard library only).
 
 Subcommands:
-  plan SCEN                      endpoint lines for the shell script
+  plan SCEN                      lines for the shell script: the lower's MAC,
+                                 whether the wire reflects, the time budget,
+                                 the endpoints
+  plans --dir DIR SCEN...        plan of each SCEN into DIR/SCEN/plan; prints
+                                 the lower's MAC
   kernel SCEN --wire IF --ep ROLE=IF ... --tmp DIR --frames-out F --out K
                                  (run inside the kernel namespace) open the
                                  endpoints' /dev/tapN, probe the group slots,
-                                 fix the frame list, inject it on IF and record
-                                 which endpoint read which frame
-  inject --frames F --wire IF    send the fixed frame list on IF
-  dpdk SCEN --frames F --log L --dir D --out O
+                                 fix the frame list, send each frame (from IF,
+                                 or written into its sender's tap) and record
+                                 which endpoint read which frame and which
+                                 frames arrived on IF; also writes DIR/in<N>.pcap,
+                                 the frames endpoint N sends, for the other side
+  wire --frames F --wire IF --out W --ready R --go G
+                                 (net_macvtap namespace) watch IF for frames
+                                 arriving; once file G exists send the frames
+                                 that come from the wire, then watch a while
+  dpdk SCEN --frames F --log L --dir D --wire-out W --out O
                                  read testpmd's sink captures D/out<N>.pcap and
                                  check its log (ports, pairing, rx modes)
   compare SCEN --frames F --kernel K --dpdk O
                                  print PASS/FAIL/SKIP lines, one per frame
+  check SCEN ...                 dpdk and compare in one go (one PASS/FAIL line
+                                 for the port checks first)
 
 Frames are pcapgen frames (EtherType 0x88b5, tag "MVTP", 32-bit id): anything
 else read from an endpoint is a stray frame and is only counted.
@@ -51,10 +63,13 @@ IFF_VNET_HDR = 0x4000
 IFREQ = struct.Struct("16sH22x")   # struct ifreq: name, ifr_flags, padding to 40 bytes
 
 ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
 PROBE_FIRST_ID = 9000
 SEND_GAP = 0.002        # seconds between injected frames
 QUIET = 0.5             # a capture ends after this long without a frame...
 CAPTURE_MAX = 4.0       # ...or after this long in all
+PROBE_QUIET = 0.3       # the same for the group probe
+WIRE = scenarios.WIRE
 
 
 def out(kind, name, why=None):
@@ -104,19 +119,42 @@ def save_json(path, obj):
 # ---------------------------------------------------------------------------
 # plan
 
+def cmd_plans(args):
+    """plan for each scenario into DIR/SCEN/plan; prints the lower's MAC."""
+    for name in args.scenarios:
+        scenario(name)
+    for name in args.scenarios:
+        d = os.path.join(args.dir, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "plan"), "w") as f:
+            saved, sys.stdout = sys.stdout, f
+            try:
+                cmd_plan(argparse.Namespace(scenario=name))
+            finally:
+                sys.stdout = saved
+    print(scenarios.LOWER_MAC)
+    return 0
+
+
 def cmd_plan(args):
     """Lines for the shell script:
         lower MAC
-        ep INDEX ROLE MODE MAC PROMISC(0|1) SOURCES(a,b|-) JOINS(g,h|-)
+        reflect 0|1
+        budget SECONDS
+        ep INDEX ROLE MODE MAC PROMISC(0|1) SOURCES(a,b|-) JOINS(g,h|-) FLAGS(f,g|-) UP(0|1)
     """
     scen = scenario(args.scenario)
     print("lower %s" % scenarios.LOWER_MAC)
+    print("reflect %d" % (1 if scen.get("reflect") else 0))
+    print("budget %d" % scen.get("budget", scenarios.BUDGET))
     for i, e in enumerate(scen["endpoints"]):
         joins = scenarios.joined_groups(scen, e)
-        print("ep %d %s %s %s %d %s %s" % (i, e["role"], e["mode"], e["mac"],
-                                          1 if e["promisc"] else 0,
-                                          ",".join(e["sources"]) or "-",
-                                          ",".join(joins) or "-"))
+        print("ep %d %s %s %s %d %s %s %s %d" % (i, e["role"], e["mode"], e["mac"],
+                                                1 if e["promisc"] else 0,
+                                                ",".join(e["sources"]) or "-",
+                                                ",".join(joins) or "-",
+                                                ",".join(e["flags"]) or "-",
+                                                1 if e["up"] else 0))
     return 0
 
 
@@ -187,6 +225,15 @@ class Tap:
             frames.append(data[self.vnet:])
         return frames
 
+    def write(self, data):
+        """Transmit one frame through the endpoint; whether it went whole."""
+        buf = bytes(self.vnet) + data
+        try:
+            return os.write(self.fd, buf) == len(buf)
+        except OSError as e:
+            note("%s: write failed: %s" % (self.ifname, e))
+            return False
+
     def close(self):
         if self.fd >= 0:
             os.close(self.fd)
@@ -199,6 +246,33 @@ def wire_socket(ifname):
     return s
 
 
+class WireWatch:
+    """Frames arriving at the wire's far end (IF): the pseudo-endpoint WIRE.
+    What IF itself sends (our injections, a bridge's reflections) is ignored."""
+
+    def __init__(self, ifname):
+        self.role = WIRE
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                                  socket.htons(ETH_P_ALL))
+        self.sock.bind((ifname, ETH_P_ALL))
+        self.sock.setblocking(False)
+        self.fd = self.sock.fileno()
+
+    def read_all(self):
+        frames = []
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                break
+            if addr[2] != PACKET_OUTGOING:
+                frames.append(data)
+        return frames
+
+    def close(self):
+        self.sock.close()
+
+
 def send_frames(sock, frames):
     """Send bytes objects; returns how many were sent whole."""
     sent = 0
@@ -209,18 +283,23 @@ def send_frames(sock, frames):
     return sent
 
 
-def capture(taps, ids):
-    """Read all taps until QUIET seconds pass without a frame (or CAPTURE_MAX).
+def capture(taps, ids, quiet=QUIET, until=None, got=None, stray=None):
+    """Read all taps (and WireWatch objects) until quiet seconds pass without
+    a frame (or CAPTURE_MAX), or, with until (a callable), until it is true.
 
     Returns ({role: [(id, bytes)]} for frames whose id is in ids, {role: stray count}).
     """
-    got = {t.role: [] for t in taps}
-    stray = {t.role: 0 for t in taps}
+    if got is None:
+        got = {t.role: [] for t in taps}
+        stray = {t.role: 0 for t in taps}
     start = last = time.monotonic()
     fds = {t.fd: t for t in taps}
     while True:
         now = time.monotonic()
-        if now - last >= QUIET or now - start >= CAPTURE_MAX:
+        if until is not None:
+            if until() or now - start >= CAPTURE_MAX:
+                break
+        elif now - last >= quiet or now - start >= CAPTURE_MAX:
             break
         r, _, _ = select.select(list(fds), [], [], 0.05)
         for fd in r:
@@ -252,14 +331,18 @@ def cmd_kernel(args):
     if missing:
         raise SystemExit("oracle: no --ep for role(s) %s" % ", ".join(missing))
     taps = []
+    watch = None
     try:
         for role in roles_of(scen):
             t = Tap(role, eps[role], args.tmp)
             taps.append(t)
             result["taps"][role] = "%s: %s" % (eps[role], t.how)
+            if os.environ.get("VERBOSE") == "1":
+                note("tap %s: %s" % (role, result["taps"][role]))
         sock = wire_socket(args.wire)
+        watch = WireWatch(args.wire)
         time.sleep(0.1)
-        for t in taps:                 # anything queued before we start
+        for t in taps + [watch]:       # anything queued before we start
             t.read_all()
 
         # Probe: one frame per candidate group, from the external station.
@@ -271,7 +354,7 @@ def cmd_kernel(args):
                 probe.append((fid, slot, g))
                 fid += 1
         send_frames(sock, [pcapgen.make_frame(g, scenarios.EXT, i) for i, _s, g in probe])
-        got, _ = capture(taps, {i for i, _s, _g in probe})
+        got, _ = capture(taps, {i for i, _s, _g in probe}, quiet=PROBE_QUIET)
         recv = {i: set() for i, _s, _g in probe}
         for role, lst in got.items():
             for i, _d in lst:
@@ -299,16 +382,28 @@ def cmd_kernel(args):
             i = scen["first_id"] + n
             dst = resolve(scen, f["dst"], chosen)
             src = resolve(scen, f["src"], chosen)
-            frames.append({"id": i, "name": f["name"], "dst": dst, "src": src,
-                           "expect": f["expect"],
+            frames.append({"id": i, "name": f["name"], "sender": f["sender"],
+                           "dst": dst, "src": src, "expect": f["expect"],
                            "hex": pcapgen.make_frame(dst, src, i).hex()})
         save_json(args.frames_out, {"scenario": args.scenario, "chosen": chosen,
                                     "frames": frames})
+        # What each endpoint sends, for net_macvtap's net_pcap ports.
+        for n, e in enumerate(scen["endpoints"]):
+            mine = [bytes.fromhex(f["hex"]) for f in frames if f["sender"] == e["role"]]
+            if mine:
+                pcapgen.write_pcap(os.path.join(args.tmp, "in%d.pcap" % n), mine)
 
-        data = [bytes.fromhex(f["hex"]) for f in frames]
-        result["total"] = len(data)
-        result["sent"] = send_frames(sock, data)
-        got, stray = capture(taps, {f["id"] for f in frames})
+        tap_of = {t.role: t for t in taps}
+        result["total"] = len(frames)
+        for f in frames:
+            data = bytes.fromhex(f["hex"])
+            if f["sender"] == WIRE:
+                ok = sock.send(data) == len(data)
+            else:
+                ok = tap_of[f["sender"]].write(data)
+            result["sent"] += 1 if ok else 0
+            time.sleep(SEND_GAP)
+        got, stray = capture(taps + [watch], {f["id"] for f in frames})
         result["deliveries"] = {r: [[i, d.hex()] for i, d in lst] for r, lst in got.items()}
         result["stray"] = stray
         result["ok"] = True
@@ -318,9 +413,15 @@ def cmd_kernel(args):
     finally:
         for t in taps:
             t.close()
+        if watch is not None:
+            watch.close()
     save_json(args.out, result)
     if not result["ok"]:
         print("oracle kernel: %s" % result.get("error"), file=sys.stderr)
+        return 1
+    if result["sent"] != result["total"]:
+        print("oracle kernel: sent only %d of %d frames" % (result["sent"], result["total"]),
+              file=sys.stderr)
         return 1
     return 0
 
@@ -328,14 +429,39 @@ def cmd_kernel(args):
 # ---------------------------------------------------------------------------
 # the net_macvtap side
 
-def cmd_inject(args):
+def cmd_wire(args):
     fl = load_json(args.frames)
+    ids = {f["id"] for f in fl["frames"]}
+    data = [bytes.fromhex(f["hex"]) for f in fl["frames"] if f["sender"] == WIRE]
+    res = {"deliveries": {WIRE: []}, "stray": {WIRE: 0}, "sent": 0, "total": len(data)}
     sock = wire_socket(args.wire)
-    data = [bytes.fromhex(f["hex"]) for f in fl["frames"]]
-    sent = send_frames(sock, data)
+    watch = WireWatch(args.wire)
+    watch.read_all()
+    got = {WIRE: []}
+    stray = {WIRE: 0}
+    with open(args.ready, "w"):
+        pass
+    # Watch until the go file shows (testpmd forwards from then on)...
+    deadline = time.monotonic() + args.max
+    while not os.path.exists(args.go) and time.monotonic() < deadline:
+        capture([watch], ids, until=lambda: os.path.exists(args.go) or
+                time.monotonic() >= deadline, got=got, stray=stray)
+    # ...send the frames from the wire, and watch a while longer.
+    if os.path.exists(args.go):
+        time.sleep(args.settle)
+        res["sent"] = send_frames(sock, data)
+        end = time.monotonic() + args.linger
+        capture([watch], ids, until=lambda: time.monotonic() >= end, got=got, stray=stray)
     sock.close()
-    if sent != len(data):
-        print("oracle inject: sent %d of %d frames" % (sent, len(data)), file=sys.stderr)
+    watch.close()
+    res["deliveries"][WIRE] = [[i, d.hex()] for i, d in got[WIRE]]
+    res["stray"] = stray
+    save_json(args.out, res)
+    if not os.path.exists(args.go):
+        print("oracle wire: no go file after %gs" % args.max, file=sys.stderr)
+        return 1
+    if res["sent"] != res["total"]:
+        print("oracle wire: sent %d of %d frames" % (res["sent"], res["total"]), file=sys.stderr)
         return 1
     return 0
 
@@ -355,11 +481,13 @@ def parse_testpmd_log(text):
         body = blk.group(2)
         pm = re.search(r"Promiscuous mode: (\w+)", body)
         am = re.search(r"Allmulticast mode: (\w+)", body)
-        modes[int(blk.group(1))] = (pm.group(1) if pm else None, am.group(1) if am else None)
+        ls = re.search(r"Link status: (\w+)", body)
+        modes[int(blk.group(1))] = (pm.group(1) if pm else None, am.group(1) if am else None,
+                                    ls.group(1) if ls else None)
     return names, streams, modes
 
 
-def cmd_dpdk(args):
+def dpdk_result(args):
     scen = scenario(args.scenario)
     fl = load_json(args.frames)
     ids = {f["id"] for f in fl["frames"]}
@@ -380,11 +508,14 @@ def cmd_dpdk(args):
         if streams.get(names[mv]) != names[sink]:
             res["problems"].append("%s (port %d) forwards to %s, not to %s (port %d)"
                                    % (mv, names[mv], streams.get(names[mv]), sink, names[sink]))
-        pm, am = modes.get(names[mv], (None, None))
+        pm, am, link = modes.get(names[mv], (None, None, None))
         if pm != want_promisc:
             res["problems"].append("%s promiscuous mode %s, want %s" % (mv, pm, want_promisc))
         if am != "disabled":
             res["problems"].append("%s allmulticast mode %s, want disabled" % (mv, am))
+        want_link = "up" if e["up"] else "down"
+        if link != want_link:
+            res["problems"].append("%s link status %s, want %s" % (mv, link, want_link))
         path = os.path.join(args.dir, "out%d.pcap" % i)
         got = []
         stray = 0
@@ -399,13 +530,43 @@ def cmd_dpdk(args):
             res["problems"].append("%s capture: %s" % (role, e))
         res["deliveries"][role] = got
         res["stray"][role] = stray
+        sender = [f for f in fl["frames"] if f["sender"] == role]
+        if sender and streams.get(names[sink]) != names[mv]:
+            res["problems"].append("%s (port %d) forwards to %s, not to %s (port %d): "
+                                   "%s's frames are not sent"
+                                   % (sink, names[sink], streams.get(names[sink]), mv,
+                                      names[mv], role))
     for name in names:
         if name.startswith("net_af_packet"):
             res["problems"].append("the lower %s is a testpmd port (not owned by the driver)"
                                    % name)
+    # What the wire helper saw arrive at the far end of the veth.
+    try:
+        w = load_json(args.wire_out)
+        res["deliveries"][WIRE] = w["deliveries"][WIRE]
+        res["stray"][WIRE] = w["stray"][WIRE]
+    except (OSError, ValueError, KeyError) as e:
+        res["problems"].append("no wire capture: %s" % e)
     res["ok"] = not res["problems"]
     save_json(args.out, res)
+    return res
+
+
+def cmd_dpdk(args):
+    dpdk_result(args)
     return 0
+
+
+def cmd_check(args):
+    res = dpdk_result(args)
+    name = args.scenario + "/dpdk-ports"
+    if res["problems"]:
+        # The frames are compared even so: the per-frame lines show the effect.
+        out("FAIL", name, "; ".join(res["problems"]))
+    else:
+        out("PASS", name)
+    args.dpdk = args.out
+    return 1 if cmd_compare(args) or res["problems"] else 0
 
 
 # ---------------------------------------------------------------------------
@@ -486,6 +647,11 @@ def main(argv=None):
     s.add_argument("scenario")
     s.set_defaults(func=cmd_plan)
 
+    s = sub.add_parser("plans")
+    s.add_argument("--dir", required=True)
+    s.add_argument("scenarios", nargs="+")
+    s.set_defaults(func=cmd_plans)
+
     s = sub.add_parser("kernel")
     s.add_argument("scenario")
     s.add_argument("--wire", required=True)
@@ -495,18 +661,28 @@ def main(argv=None):
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_kernel)
 
-    s = sub.add_parser("inject")
+    s = sub.add_parser("wire")
     s.add_argument("--frames", required=True)
     s.add_argument("--wire", required=True)
-    s.set_defaults(func=cmd_inject)
-
-    s = sub.add_parser("dpdk")
-    s.add_argument("scenario")
-    s.add_argument("--frames", required=True)
-    s.add_argument("--log", required=True)
-    s.add_argument("--dir", required=True)
     s.add_argument("--out", required=True)
-    s.set_defaults(func=cmd_dpdk)
+    s.add_argument("--ready", required=True, help="file created once watching")
+    s.add_argument("--go", required=True, help="file whose creation starts the sending")
+    s.add_argument("--max", type=float, default=20.0, help="seconds to wait for --go")
+    s.add_argument("--settle", type=float, default=0.3, help="seconds from --go to sending")
+    s.add_argument("--linger", type=float, default=1.0, help="seconds to watch after sending")
+    s.set_defaults(func=cmd_wire)
+
+    for cmd, func in (("dpdk", cmd_dpdk), ("check", cmd_check)):
+        s = sub.add_parser(cmd)
+        s.add_argument("scenario")
+        s.add_argument("--frames", required=True)
+        s.add_argument("--log", required=True)
+        s.add_argument("--dir", required=True)
+        s.add_argument("--wire-out", required=True)
+        s.add_argument("--out", required=True)
+        if cmd == "check":
+            s.add_argument("--kernel", required=True)
+        s.set_defaults(func=func)
 
     s = sub.add_parser("compare")
     s.add_argument("scenario")
