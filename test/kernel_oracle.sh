@@ -130,7 +130,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 for c in ip python3 timeout; do
 	if ! command -v "$c" >/dev/null; then
-		skip "kernel-oracle" "$c not found"
+		skip_missing "kernel-oracle" "$c not found"
 		finish
 	fi
 done

@@ -24,8 +24,7 @@
 # MACVTAP_SETUP_INSTALLED=1, which turns the scripts' skip_missing
 # (test/lib/common.sh) from SKIP into FAIL. Run on their own, without it, the
 # scripts SKIP such checks. So a run is green only when every suite that the
-# set-up makes possible ran. (Not yet so in test/kernel_oracle.sh, which still
-# SKIPs when ip, python3 or timeout is missing.)
+# set-up makes possible ran.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$PWD
