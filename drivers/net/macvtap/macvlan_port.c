@@ -792,7 +792,8 @@ int
 macvlan_port_rebuild(struct macvlan_port *port)
 {
 	struct macvlan_table *t, *old;
-	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_groups = 0, nb_slots = 1, j;
+	struct tap_queue **queues;
+	uint32_t nb_ep = 0, nb_src = 0, nb_keys = 0, nb_groups = 0, nb_queues = 0, nb_slots = 1, j;
 	uint16_t i;
 	size_t size;
 	char *mem;
@@ -803,6 +804,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 		if (d->up) {
 			nb_ep++;
 			nb_groups += d->nb_mc;
+			nb_queues += rte_eth_devices[d->port_id].data->nb_rx_queues;
 			for (j = 0; j < MACVTAP_MAX_MAC_ADDRS; j++)
 				nb_keys += !rte_is_zero_ether_addr(&d->mac_addrs[j]);
 		}
@@ -815,6 +817,7 @@ macvlan_port_rebuild(struct macvlan_port *port)
 	       RTE_ALIGN_CEIL(nb_ep * sizeof(struct macvlan_endpoint), RTE_CACHE_LINE_SIZE) +
 	       RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE) +
 	       RTE_ALIGN_CEIL(nb_groups * sizeof(uint64_t), RTE_CACHE_LINE_SIZE) +
+	       RTE_ALIGN_CEIL(nb_queues * sizeof(struct tap_queue *), RTE_CACHE_LINE_SIZE) +
 	       nb_slots * sizeof(struct macvlan_hash_slot);
 	mem = rte_zmalloc_socket("macvlan_table", size, RTE_CACHE_LINE_SIZE,
 				 rte_eth_dev_socket_id(port->lower_port_id));
@@ -828,6 +831,8 @@ macvlan_port_rebuild(struct macvlan_port *port)
 	mem += RTE_ALIGN_CEIL(nb_src * sizeof(struct macvlan_source), RTE_CACHE_LINE_SIZE);
 	t->groups = (uint64_t *)mem;
 	mem += RTE_ALIGN_CEIL(nb_groups * sizeof(uint64_t), RTE_CACHE_LINE_SIZE);
+	queues = (struct tap_queue **)mem;
+	mem += RTE_ALIGN_CEIL(nb_queues * sizeof(struct tap_queue *), RTE_CACHE_LINE_SIZE);
 	t->slots = (struct macvlan_hash_slot *)mem;
 	t->all_groups = macvlan_port_all_groups(port);
 	t->hash_mask = nb_slots - 1;
@@ -848,8 +853,19 @@ macvlan_port_rebuild(struct macvlan_port *port)
 			idx = (int32_t)t->nb_endpoints++;
 			ep = &t->endpoints[idx];
 			ep->dev = d;
-			ep->rxq = (struct tap_queue **)data->rx_queues;
-			ep->nb_rxq = data->nb_rx_queues;
+			/*
+			 * The queues frames may go to: all but those a tap file
+			 * detached (the kernel's taps[] of enabled queues).
+			 */
+			ep->rxq = queues;
+			ep->nb_rxq = 0;
+			for (j = 0; j < data->nb_rx_queues; j++) {
+				struct tap_queue *q = data->rx_queues[j];
+
+				if (q != NULL && !q->detached)
+					ep->rxq[ep->nb_rxq++] = q;
+			}
+			queues += ep->nb_rxq;
 			ep->rxq_mask = rte_is_power_of_2(ep->nb_rxq) ? ep->nb_rxq - 1 : 0;
 			/*
 			 * One lower queue, one poller at a time (its lock). Bridge

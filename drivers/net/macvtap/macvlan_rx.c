@@ -572,9 +572,8 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
  * straight back, without a ring round trip.
  */
 uint16_t
-macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	struct tap_queue *q = queue;
 	struct macvtap_dev *dev = q->dev;
 	struct macvlan_port *port = dev->port;
 	struct macvlan_reader reader;
@@ -607,4 +606,17 @@ macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(q->copy_to_pool) && nb != 0)
 		nb = tap_queue_to_pool(q, pkts, nb);
 	return nb;
+}
+
+/* The ethdev rx burst: a queue a tap file holds is that file's alone. */
+uint16_t
+macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct tap_queue *q = queue;
+
+	if (unlikely(__atomic_load_n(&q->held, __ATOMIC_ACQUIRE))) {
+		q->held_bursts++;
+		return 0;
+	}
+	return macvtap_queue_take(q, pkts, nb_pkts);
 }

@@ -105,6 +105,9 @@ struct tap_queue {
 	uint16_t nb_desc;
 	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */
 	uint16_t calls_since_poll;   /* rx bursts since this queue last polled the lower */
+	bool held;                   /* a tap file consumes it: the rx burst gives nothing */
+	bool detached;               /* its file detached it (TUNSETQUEUE): no frame is chosen for it */
+	uint64_t held_bursts;        /* rx bursts refused while held; the consumer's own count */
 	/*
 	 * Counters by producer, as the kernel's per-CPU stats: each lower RX
 	 * queue's poller, and each lower TX queue's bridge senders, hold a lock
@@ -124,6 +127,7 @@ struct macvtap_txq {
 	uint64_t tx_lower_dropped;   /* the lower did not take them */
 	uint64_t tx_spoof_dropped;   /* spoofchk: foreign source MAC */
 	uint64_t tx_copy_failed;     /* bridge broadcast: no mbuf for a local copy */
+	uint64_t tx_file_dropped;    /* tap file writes refused, failed or not sent */
 } __rte_cache_aligned;
 
 /* Where a port's MAC went on the lower: its MAC filter, or a promiscuous reference. */
@@ -157,6 +161,9 @@ struct macvtap_dev {
 	struct rte_ether_addr mac_addrs[MACVTAP_MAX_MAC_ADDRS]; /* data->mac_addrs */
 	uint8_t mac_filter[MACVTAP_MAX_MAC_ADDRS];              /* enum macvlan_filter_slot */
 	struct rte_pmd_macvtap_lower_stats lower_base;          /* lower counters at xstats reset */
+	uint8_t tap_offload;         /* TUNSETOFFLOAD's bits, per port as in the kernel */
+	uint16_t nb_files;
+	struct rte_pmd_macvtap_file *files[MACVTAP_MAX_QUEUES]; /* open tap files, by queue */
 };
 
 /* A port as the receive path sees it: a snapshot taken when the table was built. */
@@ -510,6 +517,12 @@ void tap_queue_count(struct tap_queue *q, unsigned int slot, uint16_t nb, uint64
 		     const uint32_t *by_class);
 void tap_queue_stats_sum(const struct tap_queue *q, struct tap_queue_stats *sum);
 void tap_queue_stats_reset(struct tap_queue *q);
+/* The port's rx burst on one queue, whoever consumes it (ethdev or a tap file). */
+uint16_t macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/* tap_file.c */
+void tap_file_port_closing(struct macvtap_dev *dev);
+
 /* macvtap_stats.c */
 int macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats);
 int macvtap_stats_reset(struct rte_eth_dev *eth_dev);

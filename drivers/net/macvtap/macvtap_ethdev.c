@@ -221,6 +221,7 @@ macvtap_dev_close(struct rte_eth_dev *eth_dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	pthread_mutex_lock(&macvlan_lock);
+	tap_file_port_closing(dev);
 	if (dev->started)
 		macvtap_dev_stop_locked(eth_dev);
 	for (i = 0; i < data->nb_rx_queues; i++) {
@@ -761,7 +762,7 @@ RTE_PMD_REGISTER_PARAM_STRING(net_macvtap, MACVTAP_PARAM_STRING);
 /* ---- public API ---- */
 
 static struct macvtap_dev *
-macvtap_dev_of(uint16_t port_id)
+macvtap_dev_get(uint16_t port_id)
 {
 	if (!macvtap_is_port(port_id))
 		return NULL;
@@ -771,7 +772,7 @@ macvtap_dev_of(uint16_t port_id)
 int
 rte_pmd_macvtap_get_mode(uint16_t port_id)
 {
-	struct macvtap_dev *dev = macvtap_dev_of(port_id);
+	struct macvtap_dev *dev = macvtap_dev_get(port_id);
 
 	return dev == NULL ? -ENODEV : dev->mode;
 }
@@ -779,7 +780,7 @@ rte_pmd_macvtap_get_mode(uint16_t port_id)
 int
 rte_pmd_macvtap_get_lower(uint16_t port_id, uint16_t *lower_port_id)
 {
-	struct macvtap_dev *dev = macvtap_dev_of(port_id);
+	struct macvtap_dev *dev = macvtap_dev_get(port_id);
 
 	if (dev == NULL)
 		return -ENODEV;
@@ -794,7 +795,7 @@ rte_pmd_macvtap_get_lower(uint16_t port_id, uint16_t *lower_port_id)
 int
 rte_pmd_macvtap_get_lower_stats(uint16_t port_id, struct rte_pmd_macvtap_lower_stats *stats)
 {
-	struct macvtap_dev *dev = macvtap_dev_of(port_id);
+	struct macvtap_dev *dev = macvtap_dev_get(port_id);
 
 	if (dev == NULL)
 		return -ENODEV;
@@ -809,7 +810,7 @@ rte_pmd_macvtap_get_lower_stats(uint16_t port_id, struct rte_pmd_macvtap_lower_s
 struct rte_mempool *
 rte_pmd_macvtap_get_lower_mempool(uint16_t port_id)
 {
-	struct macvtap_dev *dev = macvtap_dev_of(port_id);
+	struct macvtap_dev *dev = macvtap_dev_get(port_id);
 
 	if (dev == NULL) {
 		rte_errno = ENODEV;
@@ -825,7 +826,7 @@ rte_pmd_macvtap_get_lower_mempool(uint16_t port_id)
 struct rte_ring *
 rte_pmd_macvtap_get_rx_ring(uint16_t port_id, uint16_t queue_id)
 {
-	struct macvtap_dev *dev = macvtap_dev_of(port_id);
+	struct macvtap_dev *dev = macvtap_dev_get(port_id);
 	struct rte_eth_dev_data *data;
 
 	if (dev == NULL) {

@@ -55,7 +55,7 @@ macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		stats->opackets += pkts;
 		stats->obytes += bytes;
 		stats->oerrors += load(&q->tx_lower_dropped) + load(&q->tx_spoof_dropped) +
-				  load(&q->tx_copy_failed);
+				  load(&q->tx_copy_failed) + load(&q->tx_file_dropped);
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_opackets[i] = pkts;
 			stats->q_obytes[i] = bytes;
@@ -83,6 +83,7 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 		if (q == NULL)
 			continue;
 		tap_queue_stats_reset(q);
+		zero(&q->held_bursts);
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
 		struct macvtap_txq *q = data->tx_queues[i];
@@ -95,13 +96,14 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 		zero(&q->tx_lower_dropped);
 		zero(&q->tx_spoof_dropped);
 		zero(&q->tx_copy_failed);
+		zero(&q->tx_file_dropped);
 	}
 	if (dev->port != NULL)
 		macvlan_port_lower_stats(dev->port, &dev->lower_base);
 	return 0;
 }
 
-enum xstat_source { XS_RXQ, XS_TXQ, XS_LOWER };
+enum xstat_source { XS_RXQ, XS_TXQ, XS_LOWER, XS_RXQ_CONSUMER };
 
 struct xstat_def {
 	const char *name;
@@ -122,6 +124,8 @@ static const struct xstat_def xstat_defs[] = {
 	{ "tx_spoof_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_spoof_dropped) },
 	{ "tx_lower_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_lower_dropped) },
 	{ "tx_copy_failed", XS_TXQ, offsetof(struct macvtap_txq, tx_copy_failed) },
+	{ "tx_file_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_file_dropped) },
+	{ "rx_burst_held", XS_RXQ_CONSUMER, offsetof(struct tap_queue, held_bursts) },
 	{ "lower_rx_packets", XS_LOWER,
 	  offsetof(struct rte_pmd_macvtap_lower_stats, rx_packets) },
 	{ "lower_rx_no_port_dropped", XS_LOWER,
@@ -186,6 +190,11 @@ macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats, un
 			for (q = 0; q < data->nb_tx_queues; q++)
 				if (data->tx_queues[q] != NULL)
 					v += load(RTE_PTR_ADD(data->tx_queues[q], d->offset));
+			break;
+		case XS_RXQ_CONSUMER:
+			for (q = 0; q < data->nb_rx_queues; q++)
+				if (data->rx_queues[q] != NULL)
+					v += load(RTE_PTR_ADD(data->rx_queues[q], d->offset));
 			break;
 		case XS_LOWER:
 			v = *(uint64_t *)RTE_PTR_ADD(&lower, d->offset) -

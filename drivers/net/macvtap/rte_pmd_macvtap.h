@@ -19,6 +19,7 @@
  */
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <rte_ring.h>
 
@@ -112,6 +113,142 @@ struct rte_mempool *rte_pmd_macvtap_get_lower_mempool(uint16_t port_id);
  *   The ring, or NULL with rte_errno set (ENODEV, EINVAL).
  */
 struct rte_ring *rte_pmd_macvtap_get_rx_ring(uint16_t port_id, uint16_t queue_id);
+
+/**
+ * @name Tap files: a port's queues as the kernel's /dev/tapN
+ *
+ * A tap file is what one open() of a macvtap's /dev/tapN is in the kernel: a
+ * consumer attached to one queue of the port. rte_pmd_macvtap_file_open()
+ * attaches it to the port's lowest RX queue that no file holds (the kernel's
+ * tap_queue); the file then owns that RX queue and the TX queue of the same
+ * index. While a file holds a queue, the port's ethdev rx burst on that queue
+ * returns nothing and counts the call (xstat ``rx_burst_held``): no frame is
+ * ever split between two consumers.
+ *
+ * Reads and writes carry one frame each, behind a virtio-net header (10 bytes
+ * by default, TUNSETVNETHDRSZ changes it; IFF_VNET_HDR off: none), with the
+ * kernel's errors: -EINVAL for a buffer shorter than the header (the frame is
+ * dropped), a truncated frame when the buffer is short, -EINVAL for a written
+ * frame shorter than 14 bytes or a malformed header. Reads never block: an
+ * empty queue gives -EAGAIN, after polling the lower once as the rx burst does.
+ * A written frame goes out as the port's tx burst sends it, and the write
+ * returns its full length (header included) whatever the lower does, as the
+ * kernel's does; errors and refusals are counted (xstat ``tx_file_dropped``).
+ *
+ * Offloads in this version: a frame read never carries NEEDS_CSUM or GSO
+ * (flags 0, or DATA_VALID when the lower verified its checksum); a written
+ * NEEDS_CSUM header gets its checksum completed in software; a written GSO
+ * header is refused with -EOPNOTSUPP (software segmentation comes later).
+ *
+ * A file is used by one thread at a time; different files of a port may be
+ * used from different threads. Files must be closed before their port is.
+ * @{
+ */
+
+/** Most files (queues) one port may have open: the kernel's MAX_TAP_QUEUES. */
+#define RTE_PMD_MACVTAP_MAX_FILES 256
+
+struct rte_pmd_macvtap_file;
+struct iovec;
+struct rte_mbuf;
+
+/**
+ * Open the port's tap file: attach a consumer to its lowest free RX queue.
+ *
+ * @param port_id
+ *   A net_macvtap port, configured (its RX queues set up), started or not.
+ * @param file
+ *   Where the handle goes.
+ * @return
+ *   0; -ENODEV: not a net_macvtap port; -EINVAL: file is NULL or the port has
+ *   no RX queue set up; -EBUSY: every queue is held already (or
+ *   RTE_PMD_MACVTAP_MAX_FILES are open); -ENOMEM.
+ */
+int rte_pmd_macvtap_file_open(uint16_t port_id, struct rte_pmd_macvtap_file **file);
+
+/**
+ * Close a tap file: its queue goes back to the ethdev rx burst, with any
+ * frames still in it (the kernel discards them; a DPDK consumer may want them).
+ *
+ * @return 0, or -EINVAL for NULL.
+ */
+int rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *file);
+
+/** The RX (and TX) queue a file holds, or -EINVAL. */
+int rte_pmd_macvtap_file_queue(const struct rte_pmd_macvtap_file *file);
+
+/**
+ * Read one frame, behind its virtio-net header (the kernel's read()).
+ *
+ * @return
+ *   The bytes written to buf: header size + frame length, or less when buf is
+ *   shorter (the rest of the frame is lost); -EAGAIN: no frame; -EINVAL: buf
+ *   shorter than the header (the frame is dropped), NULL buf with len > 0, or
+ *   a NULL file; 0 for len 0 (nothing consumed); -ENXIO: the port was closed.
+ *   A queue detached with TUNSETQUEUE gets no new frame (the port's other
+ *   queues share its traffic, as the kernel's do): its reads give what it
+ *   still holds, then -EAGAIN.
+ */
+ssize_t rte_pmd_macvtap_file_read(struct rte_pmd_macvtap_file *file, void *buf, size_t len);
+
+/** rte_pmd_macvtap_file_read() into several buffers, filled in order. */
+ssize_t rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *file, const struct iovec *iov,
+				   int iovcnt);
+
+/**
+ * Write one frame, behind its virtio-net header (the kernel's write()).
+ *
+ * @return
+ *   len (the whole write, header included), also when the port is down or
+ *   the lower refuses the frame (counted); -EINVAL: shorter than the header,
+ *   a frame under 14 bytes or longer than the port's pool can hold, or a
+ *   header the kernel refuses (see the guide); -EOPNOTSUPP: a GSO header;
+ *   -ENOBUFS: no mbuf; -EINVAL also for a NULL file or buffer.
+ */
+ssize_t rte_pmd_macvtap_file_write(struct rte_pmd_macvtap_file *file, const void *buf,
+				   size_t len);
+
+/** rte_pmd_macvtap_file_write() from several buffers, taken in order. */
+ssize_t rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *file, const struct iovec *iov,
+				    int iovcnt);
+
+/**
+ * The kernel tap file's ioctls, with <linux/if_tun.h> and <linux/sockios.h>
+ * request numbers and the same arguments (a pointer to struct ifreq, or to an
+ * int; TUNSETOFFLOAD takes its value cast to a pointer, as ioctl(2) does):
+ * TUNGETIFF, TUNSETIFF (flags: IFF_TAP | IFF_NO_PI, plus IFF_VNET_HDR and
+ * IFF_MULTI_QUEUE), TUNGETFEATURES, TUNSETQUEUE (IFF_ATTACH_QUEUE,
+ * IFF_DETACH_QUEUE), TUNSETOFFLOAD, TUNGETVNETHDRSZ, TUNSETVNETHDRSZ,
+ * TUNGETVNETLE, TUNSETVNETLE, TUNGETVNETBE, TUNSETVNETBE (-EINVAL, as on a
+ * little-endian kernel without cross-endian support), TUNSETSNDBUF,
+ * SIOCGIFHWADDR, SIOCSIFHWADDR.
+ *
+ * @return
+ *   0, or the kernel's negative errno for that call (-EINVAL for anything
+ *   else, as the kernel answers; -EFAULT for a NULL argument).
+ */
+int rte_pmd_macvtap_file_ioctl(struct rte_pmd_macvtap_file *file, unsigned long request,
+			       void *arg);
+
+/**
+ * Up to n frames of the file's queue, as mbufs with their offload flags (no
+ * copy, no header): for consumers in the same process, such as a vhost
+ * backend. Polls the lower as the rx burst does. The caller frees them.
+ *
+ * @return frames put in pkts (0 also for a detached queue or a NULL file).
+ */
+uint16_t rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *file,
+				       struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Send up to n frames through the file's queue, as the port's tx burst does.
+ *
+ * @return frames taken; the rest stay the caller's.
+ */
+uint16_t rte_pmd_macvtap_file_tx_burst(struct rte_pmd_macvtap_file *file,
+				       struct rte_mbuf **pkts, uint16_t n);
+
+/** @} */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The net_macvtap authors
+ */
+
+/*
+ * A port's queues as tap files (kernel: tap.c's file operations): open
+ * attaches a consumer to one queue, read and write carry one frame behind a
+ * virtio-net header, the ioctls set what the kernel's set. The frames move
+ * through the port's own bursts (macvtap_queue_take, macvtap_tx_burst).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <ethdev_driver.h>
+
+#include "macvtap.h"
+
+/* The virtio-net header as the kernel reads and writes it (virtio 1.x layout). */
+struct vnet_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+} __rte_packed;
+
+#define VNET_HDR_LEN ((int)sizeof(struct vnet_hdr))   /* 10 */
+#define VNET_F_NEEDS_CSUM 1
+#define VNET_F_DATA_VALID 2
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
+#define VNET_GSO_UDP 3
+#define VNET_GSO_TCPV6 4
+#define VNET_GSO_UDP_L4 5
+#define VNET_GSO_ECN 0x80
+#define TAP_DEFAULT_FLAGS (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)   /* 0x5002 */
+#define TAP_FEATURES (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE)
+#define TAP_DEFAULT_SNDBUF 212992    /* the kernel's wmem_default */
+#define TAP_OFFLOAD_MASK 0x7f
+#define FRAME_MIN RTE_ETHER_HDR_LEN
+
+/* A net_macvtap port, known by its driver (macvtap_ethdev.c keeps its ops to itself). */
+static struct macvtap_dev *
+tap_file_port(uint16_t port_id)
+{
+	const struct rte_eth_dev *d = &rte_eth_devices[port_id];
+
+	if (!rte_eth_dev_is_valid_port(port_id) || d->device == NULL || d->device->driver == NULL ||
+	    strcmp(d->device->driver->name, RTE_PMD_MACVTAP_DRIVER_NAME) != 0)
+		return NULL;
+	return d->data->dev_private;
+}
+
+struct rte_pmd_macvtap_file {
+	struct macvtap_dev *dev;     /* NULL once its port closed */
+	uint16_t port_id;
+	uint16_t queue;
+	uint16_t flags;              /* IFF_* as TUNSETIFF set them */
+	bool attached;               /* TUNSETQUEUE */
+	bool vnet_le;
+	int vnet_hdr_sz;
+	int sndbuf;
+};
+
+/* ---- open and close ---- */
+
+int
+rte_pmd_macvtap_file_open(uint16_t port_id, struct rte_pmd_macvtap_file **file)
+{
+	struct macvtap_dev *dev = tap_file_port(port_id);
+	struct rte_eth_dev_data *data;
+	struct rte_pmd_macvtap_file *f;
+	uint16_t q;
+	int ret = 0;
+
+	if (dev == NULL)
+		return -ENODEV;
+	if (file == NULL)
+		return -EINVAL;
+	data = rte_eth_devices[port_id].data;
+	pthread_mutex_lock(&macvlan_lock);
+	for (q = 0; q < data->nb_rx_queues; q++)
+		if (data->rx_queues[q] != NULL && dev->files[q] == NULL)
+			break;
+	if (data->nb_rx_queues == 0 || data->rx_queues[0] == NULL) {
+		MACVTAP_LOG(ERR, "%s: a tap file needs the port's RX queues set up", data->name);
+		ret = -EINVAL;
+	} else if (q == data->nb_rx_queues || dev->nb_files >= RTE_PMD_MACVTAP_MAX_FILES) {
+		ret = -EBUSY;
+	}
+	if (ret != 0)
+		goto out;
+	f = rte_zmalloc("macvtap_file", sizeof(*f), 0);
+	if (f == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	f->dev = dev;
+	f->port_id = port_id;
+	f->queue = q;
+	f->flags = TAP_DEFAULT_FLAGS;
+	f->attached = true;
+	f->vnet_hdr_sz = VNET_HDR_LEN;
+	f->sndbuf = TAP_DEFAULT_SNDBUF;
+	dev->files[q] = f;
+	dev->nb_files++;
+	__atomic_store_n(&((struct tap_queue *)data->rx_queues[q])->held, true, __ATOMIC_RELEASE);
+	*file = f;
+out:
+	pthread_mutex_unlock(&macvlan_lock);
+	return ret;
+}
+
+/* Attach or detach a file's queue for frame selection; called with the lock. */
+static int
+tap_file_set_detached(struct rte_pmd_macvtap_file *f, bool detached)
+{
+	struct tap_queue *q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	int ret;
+
+	q->detached = detached;
+	if (!f->dev->up)
+		return 0;
+	ret = macvlan_port_rebuild(f->dev->port);
+	if (ret != 0)
+		q->detached = !detached;
+	return ret;
+}
+
+int
+rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *f)
+{
+	struct tap_queue *q;
+
+	if (f == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&macvlan_lock);
+	if (f->dev != NULL) {
+		q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+		if (!f->attached && tap_file_set_detached(f, false) != 0)
+			MACVTAP_LOG(WARNING, "port %u: queue %u stays detached (no memory)",
+				    f->port_id, f->queue);
+		__atomic_store_n(&q->held, false, __ATOMIC_RELEASE);
+		f->dev->files[f->queue] = NULL;
+		f->dev->nb_files--;
+	}
+	pthread_mutex_unlock(&macvlan_lock);
+	rte_free(f);
+	return 0;
+}
+
+/* The port closes with files open: they stay valid handles, with no port behind. */
+void
+tap_file_port_closing(struct macvtap_dev *dev)
+{
+	unsigned int q;
+
+	if (dev->nb_files == 0)
+		return;
+	MACVTAP_LOG(WARNING, "port %u: closed with %u tap files open", dev->port_id,
+		    dev->nb_files);
+	for (q = 0; q < RTE_DIM(dev->files); q++) {
+		if (dev->files[q] != NULL)
+			dev->files[q]->dev = NULL;
+		dev->files[q] = NULL;
+	}
+	dev->nb_files = 0;
+}
+
+int
+rte_pmd_macvtap_file_queue(const struct rte_pmd_macvtap_file *f)
+{
+	return f == NULL ? -EINVAL : f->queue;
+}
+
+/* ---- read ---- */
+
+static inline uint16_t
+vnet16(const struct rte_pmd_macvtap_file *f __rte_unused, uint16_t v)
+{
+	/* Little-endian whatever TUNSETVNETLE says, as on a little-endian kernel. */
+	return rte_cpu_to_le_16(v);
+}
+
+/* Copy len bytes from src into the iovecs at offset *at; what does not fit is lost. */
+static size_t
+iov_put(const struct iovec *iov, int iovcnt, size_t *at, const void *src, size_t len)
+{
+	size_t done = 0, skip = *at;
+	int i;
+
+	for (i = 0; i < iovcnt && done < len; i++) {
+		size_t room, n;
+
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		room = iov[i].iov_len - skip;
+		n = RTE_MIN(room, len - done);
+		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)src + done, n);
+		done += n;
+		skip = 0;
+	}
+	*at += done;
+	return done;
+}
+
+static ssize_t
+iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+	int i;
+
+	if (iovcnt < 0 || (iov == NULL && iovcnt > 0))
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_base == NULL && iov[i].iov_len != 0)
+			return -EINVAL;
+		total += iov[i].iov_len;
+	}
+	return (ssize_t)RTE_MIN(total, (size_t)SSIZE_MAX);
+}
+
+/* The frame's bytes into the iovecs, a stripped VLAN tag put back after the MACs. */
+static void
+put_frame(const struct iovec *iov, int iovcnt, size_t *at, const struct rte_mbuf *m)
+{
+	const struct rte_mbuf *seg;
+	uint32_t skip = 0;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		uint8_t head[2 * RTE_ETHER_ADDR_LEN];
+		struct rte_vlan_hdr tag = { .vlan_tci = rte_cpu_to_be_16(m->vlan_tci) };
+		uint16_t tpid = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+
+		rte_memcpy(head, rte_pktmbuf_read(m, 0, sizeof(head), head), sizeof(head));
+		iov_put(iov, iovcnt, at, head, sizeof(head));
+		iov_put(iov, iovcnt, at, &tpid, sizeof(tpid));
+		iov_put(iov, iovcnt, at, &tag.vlan_tci, sizeof(tag.vlan_tci));
+		skip = sizeof(head);
+	}
+	for (seg = m; seg != NULL; seg = seg->next) {
+		uint32_t n = seg->data_len;
+
+		if (skip >= n) {
+			skip -= n;
+			continue;
+		}
+		iov_put(iov, iovcnt, at, rte_pktmbuf_mtod_offset(seg, uint8_t *, skip), n - skip);
+		skip = 0;
+	}
+}
+
+ssize_t
+rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *iov, int iovcnt)
+{
+	struct rte_eth_dev_data *data;
+	struct rte_mbuf *m;
+	ssize_t want;
+	size_t at = 0, total;
+	int hdr_sz;
+
+	if (f == NULL)
+		return -EINVAL;
+	want = iov_total(iov, iovcnt);
+	if (want <= 0)
+		return want;
+	if (f->dev == NULL)
+		return -ENXIO;
+	data = rte_eth_devices[f->port_id].data;
+	/* A detached queue gets no new frames; what it holds may still be read. */
+	if (f->attached) {
+		if (macvtap_queue_take(data->rx_queues[f->queue], &m, 1) == 0)
+			return -EAGAIN;
+	} else if (rte_ring_sc_dequeue(((struct tap_queue *)data->rx_queues[f->queue])->ring,
+				       (void **)&m) != 0) {
+		return -EAGAIN;
+	}
+	hdr_sz = (f->flags & IFF_VNET_HDR) ? f->vnet_hdr_sz : 0;
+	if (want < hdr_sz) {
+		/* The kernel drops the frame it took off the ring. */
+		rte_pktmbuf_free(m);
+		return -EINVAL;
+	}
+	if (hdr_sz != 0) {
+		struct vnet_hdr h = { 0 };
+		static const uint8_t zero[64];
+		int pad;
+
+		if (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			h.flags = VNET_F_DATA_VALID;
+		iov_put(iov, iovcnt, &at, &h, sizeof(h));
+		for (pad = hdr_sz - VNET_HDR_LEN; pad > 0; pad -= (int)sizeof(zero))
+			iov_put(iov, iovcnt, &at, zero, RTE_MIN((size_t)pad, sizeof(zero)));
+	}
+	total = (size_t)hdr_sz + m->pkt_len +
+		((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ? RTE_VLAN_HLEN : 0);
+	put_frame(iov, iovcnt, &at, m);
+	rte_pktmbuf_free(m);
+	return (ssize_t)RTE_MIN(total, (size_t)want);
+}
+
+ssize_t
+rte_pmd_macvtap_file_read(struct rte_pmd_macvtap_file *f, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	if (buf == NULL && len != 0)
+		return -EINVAL;
+	return rte_pmd_macvtap_file_readv(f, &iov, 1);
+}
+
+/* ---- write ---- */
+
+/* Complete a partial checksum in software (the kernel's skb_checksum_help). */
+static void
+complete_csum(struct rte_mbuf *m, uint16_t start, uint16_t offset)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t sum = rte_raw_cksum(p + start, m->data_len - start);
+	uint16_t csum;
+
+	/* The field holds the pseudo-header sum the writer put there: it is in the sum. */
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	csum = (uint16_t)(sum ^ 0xffff);
+	if (csum == 0)
+		csum = 0xffff;
+	memcpy(p + start + offset, &csum, sizeof(csum));
+}
+
+/* The kernel's checks of a written header (virtio_net_hdr_to_skb); 0 or -errno. */
+static int
+check_hdr(const struct rte_pmd_macvtap_file *f, const struct vnet_hdr *h, size_t frame_len)
+{
+	uint16_t gso = h->gso_type & ~VNET_GSO_ECN;
+	uint32_t start = rte_le_to_cpu_16(h->csum_start), off = rte_le_to_cpu_16(h->csum_offset);
+	uint32_t hdr_len = vnet16(f, h->hdr_len);
+
+	if (gso != VNET_GSO_NONE && gso != VNET_GSO_TCPV4 && gso != VNET_GSO_UDP &&
+	    gso != VNET_GSO_TCPV6 && gso != VNET_GSO_UDP_L4)
+		return -EINVAL;
+	if (gso != VNET_GSO_NONE) {
+		uint16_t size = rte_le_to_cpu_16(h->gso_size);
+
+		if (size == 0 || size == 0xffff)
+			return -EINVAL;
+		return -EOPNOTSUPP;
+	}
+	if (h->flags & VNET_F_NEEDS_CSUM) {
+		hdr_len = RTE_MAX(hdr_len, start + off + 2);
+		if (start < 20 || start + off + 2 > frame_len)
+			return -EINVAL;
+	}
+	if (hdr_len > frame_len)
+		return -EINVAL;
+	return 0;
+}
+
+/* Count a write the port did not send: the kernel's tx_dropped. */
+static void
+count_tx_dropped(const struct rte_pmd_macvtap_file *f)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[f->port_id].data;
+	struct macvtap_txq *txq;
+
+	if (data->nb_tx_queues == 0)
+		return;
+	txq = data->tx_queues[f->queue % data->nb_tx_queues];
+	if (txq != NULL)
+		txq->tx_file_dropped++;
+}
+
+ssize_t
+rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *f, const struct iovec *iov, int iovcnt)
+{
+	struct rte_eth_dev_data *data;
+	struct vnet_hdr h = { 0 };
+	struct rte_mbuf *m;
+	struct macvtap_txq *txq;
+	ssize_t total;
+	size_t frame_len, at, copied;
+	int hdr_sz, i, ret;
+	uint8_t *p;
+
+	if (f == NULL)
+		return -EINVAL;
+	total = iov_total(iov, iovcnt);
+	if (total < 0)
+		return total;
+	if (f->dev == NULL)
+		return -ENXIO;
+	data = rte_eth_devices[f->port_id].data;
+	hdr_sz = (f->flags & IFF_VNET_HDR) ? f->vnet_hdr_sz : 0;
+	ret = -EINVAL;
+	if (total < hdr_sz || (size_t)total - (size_t)hdr_sz < FRAME_MIN)
+		goto drop;
+	frame_len = (size_t)total - (size_t)hdr_sz;
+	if (hdr_sz != 0) {
+		uint8_t raw[VNET_HDR_LEN];
+
+		for (i = 0, at = 0; i < iovcnt && at < sizeof(raw); i++) {
+			size_t n = RTE_MIN(iov[i].iov_len, sizeof(raw) - at);
+
+			if (n == 0)
+				continue;
+			memcpy(raw + at, iov[i].iov_base, n);
+			at += n;
+		}
+		memcpy(&h, raw, sizeof(h));
+		ret = check_hdr(f, &h, frame_len);
+		if (ret != 0)
+			goto drop;
+	}
+	ret = -ENXIO;
+	if (f->dev->port == NULL || f->dev->port->mp == NULL || data->nb_tx_queues == 0)
+		goto drop;
+	ret = -ENOBUFS;
+	m = rte_pktmbuf_alloc(f->dev->port->mp);
+	if (m == NULL)
+		goto drop;
+	ret = -EINVAL;
+	if (frame_len > rte_pktmbuf_tailroom(m)) {
+		rte_pktmbuf_free(m);
+		goto drop;
+	}
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
+	/* Gather the frame: the iovecs' bytes after the header. */
+	for (i = 0, at = 0, copied = 0; i < iovcnt; i++) {
+		size_t len = iov[i].iov_len, skip = 0;
+
+		if (len == 0 || at + len <= (size_t)hdr_sz) {
+			at += len;
+			continue;
+		}
+		if (at < (size_t)hdr_sz)
+			skip = (size_t)hdr_sz - at;
+		memcpy(p + copied, (const uint8_t *)iov[i].iov_base + skip, len - skip);
+		copied += len - skip;
+		at += len;
+	}
+	if (h.flags & VNET_F_NEEDS_CSUM)
+		complete_csum(m, rte_le_to_cpu_16(h.csum_start), rte_le_to_cpu_16(h.csum_offset));
+	txq = data->tx_queues[f->queue % data->nb_tx_queues];
+	if (txq == NULL || data->dev_started == 0 || macvtap_tx_burst(txq, &m, 1) == 0) {
+		/* Down, or the lower refused: the kernel still reports the write. */
+		rte_pktmbuf_free(m);
+		count_tx_dropped(f);
+	}
+	return total;
+drop:
+	count_tx_dropped(f);
+	return ret;
+}
+
+ssize_t
+rte_pmd_macvtap_file_write(struct rte_pmd_macvtap_file *f, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+
+	if (buf == NULL && len != 0)
+		return -EINVAL;
+	return rte_pmd_macvtap_file_writev(f, &iov, 1);
+}
+
+/* ---- ioctl ---- */
+
+static int
+tap_file_ioctl_locked(struct rte_pmd_macvtap_file *f, unsigned long request, void *arg)
+{
+	struct rte_eth_dev_data *data;
+	struct ifreq *ifr = arg;
+	int *val = arg;
+	int ret;
+
+	/* TUNSETOFFLOAD takes its value, every other request a pointer. */
+	if (request != TUNSETOFFLOAD && arg == NULL)
+		return -EFAULT;
+	switch (request) {
+	case TUNGETFEATURES:
+		*(unsigned int *)arg = TAP_FEATURES;
+		return 0;
+	case TUNSETIFF:
+		if ((ifr->ifr_flags & ~(IFF_VNET_HDR | IFF_MULTI_QUEUE)) != (IFF_TAP | IFF_NO_PI))
+			return -EINVAL;
+		f->flags = (uint16_t)ifr->ifr_flags;
+		return 0;
+	case TUNSETSNDBUF:
+		if (*val <= 0)
+			return -EINVAL;
+		f->sndbuf = *val;
+		return 0;
+	case TUNGETVNETHDRSZ:
+		*val = f->vnet_hdr_sz;
+		return 0;
+	case TUNSETVNETHDRSZ:
+		if (*val < VNET_HDR_LEN)
+			return -EINVAL;
+		f->vnet_hdr_sz = *val;
+		return 0;
+	case TUNGETVNETLE:
+		*val = f->vnet_le;
+		return 0;
+	case TUNSETVNETLE:
+		f->vnet_le = *val != 0;
+		return 0;
+	default:
+		break;
+	}
+	/* The rest needs the port, as the kernel's needs the device (ENOLINK when gone). */
+	if (f->dev == NULL)
+		return request == TUNSETQUEUE ? -EINVAL : request == TUNSETOFFLOAD ||
+		       request == TUNGETIFF || request == SIOCGIFHWADDR ||
+		       request == SIOCSIFHWADDR ? -ENOLINK : -EINVAL;
+	data = rte_eth_devices[f->port_id].data;
+	switch (request) {
+	case TUNGETIFF:
+		memset(ifr->ifr_name, 0, sizeof(ifr->ifr_name));
+		strlcpy(ifr->ifr_name, data->name, sizeof(ifr->ifr_name));
+		ifr->ifr_flags = (short)f->flags;
+		return 0;
+	case TUNSETQUEUE:
+		if (ifr->ifr_flags & IFF_ATTACH_QUEUE) {
+			if (f->attached)
+				return -EINVAL;
+			ret = tap_file_set_detached(f, false);
+			if (ret == 0)
+				f->attached = true;
+			return ret;
+		}
+		if (ifr->ifr_flags & IFF_DETACH_QUEUE) {
+			if (!f->attached)
+				return -EINVAL;
+			ret = tap_file_set_detached(f, true);
+			if (ret == 0)
+				f->attached = false;
+			return ret;
+		}
+		return -EINVAL;
+	case TUNSETOFFLOAD:
+		if ((uintptr_t)arg & ~(uintptr_t)TAP_OFFLOAD_MASK)
+			return -EINVAL;
+		f->dev->tap_offload = (uint8_t)(uintptr_t)arg;
+		return 0;
+	case SIOCGIFHWADDR:
+		memset(ifr->ifr_name, 0, sizeof(ifr->ifr_name));
+		strlcpy(ifr->ifr_name, data->name, sizeof(ifr->ifr_name));
+		ifr->ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(ifr->ifr_hwaddr.sa_data, data->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int
+rte_pmd_macvtap_file_ioctl(struct rte_pmd_macvtap_file *f, unsigned long request, void *arg)
+{
+	struct rte_ether_addr mac;
+	struct ifreq *ifr = arg;
+	int ret;
+
+	if (f == NULL)
+		return -EINVAL;
+	if (request == SIOCSIFHWADDR) {
+		/* Through ethdev, as the kernel goes through the netdev: busy rules and all. */
+		if (arg == NULL)
+			return -EFAULT;
+		if (f->dev == NULL)
+			return -ENOLINK;
+		if (ifr->ifr_hwaddr.sa_family != ARPHRD_ETHER)
+			return -EINVAL;
+		memcpy(mac.addr_bytes, ifr->ifr_hwaddr.sa_data, RTE_ETHER_ADDR_LEN);
+		if (!rte_is_valid_assigned_ether_addr(&mac))
+			return -EADDRNOTAVAIL;
+		return rte_eth_dev_default_mac_addr_set(f->port_id, &mac);
+	}
+	pthread_mutex_lock(&macvlan_lock);
+	ret = tap_file_ioctl_locked(f, request, arg);
+	pthread_mutex_unlock(&macvlan_lock);
+	return ret;
+}
+
+/* ---- bursts, for consumers in the same process ---- */
+
+uint16_t
+rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **pkts,
+			      uint16_t n)
+{
+	if (f == NULL || f->dev == NULL || !f->attached || pkts == NULL)
+		return 0;
+	return macvtap_queue_take(rte_eth_devices[f->port_id].data->rx_queues[f->queue], pkts,
+				  n);
+}
+
+uint16_t
+rte_pmd_macvtap_file_tx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **pkts,
+			      uint16_t n)
+{
+	struct rte_eth_dev_data *data;
+
+	if (f == NULL || f->dev == NULL || pkts == NULL)
+		return 0;
+	data = rte_eth_devices[f->port_id].data;
+	if (data->nb_tx_queues == 0 || data->dev_started == 0)
+		return 0;
+	return macvtap_tx_burst(data->tx_queues[f->queue % data->nb_tx_queues], pkts, n);
+}
