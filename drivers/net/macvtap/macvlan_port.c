@@ -149,7 +149,7 @@ macvlan_port_free(struct macvlan_port *port)
 }
 
 /* Wait until no datapath thread can still read a table published before now. */
-static void
+void
 macvlan_port_synchronize(struct macvlan_port *port)
 {
 	unsigned int i;
@@ -366,6 +366,32 @@ macvlan_port_del_dev(struct macvlan_port *port, struct macvtap_dev *dev)
 	dev->port = NULL;
 	if (port->nb_devs == 0)
 		macvlan_port_release(port);
+}
+
+/*
+ * The dispatcher (an rte_service component, see macvtap_ethdev.c): one round
+ * polls every lower queue of every lower in use, so that frames reach ports
+ * that no rx burst reads, such as queues consumed only through tap files. It
+ * never waits for the control lock: a round that finds it taken is skipped.
+ */
+int
+macvlan_dispatch(void *arg __rte_unused)
+{
+	unsigned int i;
+	uint16_t q;
+
+	if (pthread_mutex_trylock(&macvlan_lock) != 0)
+		return -EAGAIN;
+	for (i = 0; i < RTE_DIM(macvlan_ports); i++) {
+		struct macvlan_port *port = macvlan_ports[i];
+
+		if (port == NULL || !port->configured || port->dead)
+			continue;
+		for (q = 0; q < port->nb_rxq; q++)
+			macvlan_port_poll(port, q, MACVLAN_POLL_BURST, NULL);
+	}
+	pthread_mutex_unlock(&macvlan_lock);
+	return 0;
 }
 
 /* Drop a context that a failed probe created and no port uses. */

@@ -106,6 +106,7 @@ struct tap_queue {
 	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */
 	uint16_t calls_since_poll;   /* rx bursts since this queue last polled the lower */
 	bool held;                   /* a tap file consumes it: the rx burst gives nothing */
+	int efd;                     /* its file's eventfd, readable while frames wait; or -1 */
 	bool detached;               /* its file detached it (TUNSETQUEUE): no frame is chosen for it */
 	uint64_t held_bursts;        /* rx bursts refused while held; the consumer's own count */
 	/*
@@ -478,6 +479,8 @@ void macvlan_port_filter_del(struct macvlan_port *port, struct macvtap_dev *dev,
 int macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev);
 int macvlan_port_rebuild(struct macvlan_port *port);
 int macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_addr *mac);
+void macvlan_port_synchronize(struct macvlan_port *port);
+int macvlan_dispatch(void *arg);
 void macvlan_port_lower_stats(const struct macvlan_port *port,
 			      struct rte_pmd_macvtap_lower_stats *out);
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);

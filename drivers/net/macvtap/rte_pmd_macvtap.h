@@ -174,6 +174,29 @@ int rte_pmd_macvtap_file_open(uint16_t port_id, struct rte_pmd_macvtap_file **fi
  */
 int rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *file);
 
+/**
+ * A descriptor for poll(2)/epoll: readable while frames wait in the file's
+ * queue (the kernel's POLLIN), always writable (writes never block here).
+ * Created at the first call, closed with the file. Frames arrive in the queue
+ * when something polls the lower: the file's own reads, another port's rx
+ * burst, or the dispatcher service (rte_pmd_macvtap_dispatch_service_id()).
+ *
+ * @return the descriptor, or -EINVAL (NULL), -ENXIO (port closed), -errno of eventfd.
+ */
+int rte_pmd_macvtap_file_fd(struct rte_pmd_macvtap_file *file);
+
+/**
+ * The id of the driver's dispatcher, an rte_service component that polls
+ * every lower queue in use, for ports no rx burst reads (queues consumed
+ * through tap files and their descriptors). Map it to a service lcore (EAL's
+ * -s coremask, then rte_service_map_lcore_set() and rte_service_runstate_set(),
+ * or rte_service_start_with_defaults()). Rx bursts keep polling as before.
+ *
+ * @return 0; -ENOENT before the first net_macvtap port was probed; -EINVAL
+ *   for a NULL service_id.
+ */
+int rte_pmd_macvtap_dispatch_service_id(uint32_t *service_id);
+
 /** The RX (and TX) queue a file holds, or -EINVAL. */
 int rte_pmd_macvtap_file_queue(const struct rte_pmd_macvtap_file *file);
 

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <net/if.h>
@@ -153,6 +155,15 @@ rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *f)
 		if (!f->attached && tap_file_set_detached(f, false) != 0)
 			MACVTAP_LOG(WARNING, "port %u: queue %u stays detached (no memory)",
 				    f->port_id, f->queue);
+		if (q->efd >= 0) {
+			int efd = q->efd;
+
+			/* No producer may still be writing to it once it is closed. */
+			__atomic_store_n(&q->efd, -1, __ATOMIC_RELEASE);
+			if (f->dev->port != NULL)
+				macvlan_port_synchronize(f->dev->port);
+			close(efd);
+		}
 		__atomic_store_n(&q->held, false, __ATOMIC_RELEASE);
 		f->dev->files[f->queue] = NULL;
 		f->dev->nb_files--;
@@ -178,6 +189,53 @@ tap_file_port_closing(struct macvtap_dev *dev)
 		dev->files[q] = NULL;
 	}
 	dev->nb_files = 0;
+}
+
+int
+rte_pmd_macvtap_file_fd(struct rte_pmd_macvtap_file *f)
+{
+	struct tap_queue *q;
+	int ret;
+
+	if (f == NULL)
+		return -EINVAL;
+	pthread_mutex_lock(&macvlan_lock);
+	if (f->dev == NULL) {
+		ret = -ENXIO;
+		goto out;
+	}
+	q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	if (q->efd < 0) {
+		ret = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (ret < 0) {
+			ret = -errno;
+			goto out;
+		}
+		__atomic_store_n(&q->efd, ret, __ATOMIC_RELEASE);
+		/* Frames that came before the descriptor did. */
+		if (rte_ring_count(q->ring) != 0)
+			eventfd_write(ret, 1);
+	}
+	ret = q->efd;
+out:
+	pthread_mutex_unlock(&macvlan_lock);
+	return ret;
+}
+
+/*
+ * Keep the descriptor readable exactly while frames wait: clear it, then look
+ * again, since a producer may have queued one in between.
+ */
+static void
+tap_file_rearm(struct tap_queue *q)
+{
+	eventfd_t v;
+
+	if (q->efd < 0 || rte_ring_count(q->ring) != 0)
+		return;
+	eventfd_read(q->efd, &v);
+	if (rte_ring_count(q->ring) != 0)
+		eventfd_write(q->efd, 1);
 }
 
 int
@@ -269,6 +327,7 @@ ssize_t
 rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *iov, int iovcnt)
 {
 	struct rte_eth_dev_data *data;
+	struct tap_queue *q;
 	struct rte_mbuf *m;
 	ssize_t want;
 	size_t at = 0, total;
@@ -282,14 +341,14 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 	if (f->dev == NULL)
 		return -ENXIO;
 	data = rte_eth_devices[f->port_id].data;
+	q = data->rx_queues[f->queue];
 	/* A detached queue gets no new frames; what it holds may still be read. */
-	if (f->attached) {
-		if (macvtap_queue_take(data->rx_queues[f->queue], &m, 1) == 0)
-			return -EAGAIN;
-	} else if (rte_ring_sc_dequeue(((struct tap_queue *)data->rx_queues[f->queue])->ring,
-				       (void **)&m) != 0) {
+	if (f->attached ? macvtap_queue_take(q, &m, 1) == 0 :
+	    rte_ring_sc_dequeue(q->ring, (void **)&m) != 0) {
+		tap_file_rearm(q);
 		return -EAGAIN;
 	}
+	tap_file_rearm(q);
 	hdr_sz = (f->flags & IFF_VNET_HDR) ? f->vnet_hdr_sz : 0;
 	if (want < hdr_sz) {
 		/* The kernel drops the frame it took off the ring. */
@@ -601,10 +660,15 @@ uint16_t
 rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **pkts,
 			      uint16_t n)
 {
+	struct tap_queue *q;
+	uint16_t got;
+
 	if (f == NULL || f->dev == NULL || !f->attached || pkts == NULL)
 		return 0;
-	return macvtap_queue_take(rte_eth_devices[f->port_id].data->rx_queues[f->queue], pkts,
-				  n);
+	q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	got = macvtap_queue_take(q, pkts, n);
+	tap_file_rearm(q);
+	return got;
 }
 
 uint16_t

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -48,6 +49,7 @@ tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,
 	q->copy_to_pool = rte_pktmbuf_priv_size(mp) != 0;
 	q->queue_id = queue_id;
 	q->next_lower_queue = queue_id;
+	q->efd = -1;
 	q->nb_desc = nb_desc;
 	*out = q;
 	return 0;
@@ -85,6 +87,9 @@ tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
 	done = single_producer ?
 	       rte_ring_sp_enqueue_burst(q->ring, (void **)pkts, nb, &room) :
 	       rte_ring_mp_enqueue_burst(q->ring, (void **)pkts, nb, &room);
+	/* A tap file polls its eventfd: wake it when its queue turns non-empty. */
+	if (unlikely(q->efd >= 0) && done != 0 && room + done == q->nb_desc)
+		eventfd_write(q->efd, 1);
 	st->packets += done;
 	st->bytes += bytes;
 	for (i = 0; i < MACVTAP_NB_CLASSES; i++)
