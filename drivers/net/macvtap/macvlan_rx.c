@@ -588,20 +588,24 @@ macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts
 	 * (bridge) traffic may keep a ring from ever running empty, and the
 	 * lower must not starve while any port is read.
 	 */
-	if ((nb == 0 || ++q->calls_since_poll >= TAP_QUEUE_POLL_EVERY) &&
-	    q->queue_id < port->nb_rxq) {
+	if ((nb == 0 || ++q->calls_since_poll >= TAP_QUEUE_POLL_EVERY) && port->nb_rxq != 0) {
 		q->calls_since_poll = 0;
 		reader.q = q;
 		reader.pkts = pkts + nb;
 		reader.room = nb_pkts - nb;
 		reader.nb = 0;
-		lq = q->next_lower_queue;
+		/*
+		 * A queue beyond the lower's count polls lower queue q mod count
+		 * too: its reader may be the only one (a tap file read alone).
+		 */
+		lq = q->next_lower_queue < port->nb_rxq ? q->next_lower_queue :
+		     q->queue_id % port->nb_rxq;
 		/* As much as this ring can take: the others are served alike. */
 		macvlan_port_poll(port, lq, RTE_MAX(rte_ring_free_count(q->ring),
 						    (unsigned int)nb_pkts), &reader);
 		nb += reader.nb;
 		lq += dev->nb_rx_queues;
-		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id;
+		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id % port->nb_rxq;
 	}
 	if (unlikely(q->copy_to_pool) && nb != 0)
 		nb = tap_queue_to_pool(q, pkts, nb);
