@@ -82,12 +82,14 @@ run_pass() {
 	# The same suite on net_nicsim, a lower that filters, frees what it sends
 	# and raises its events from a thread of its own, as a NIC does.
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}functional-nic" "$build/test/test_macvtap"
+	run_c_suite "${p}tapfile" "$build/test/test_tapfile"
 	run_c_suite "${p}nicsim" "$build/test/nicsim/test_nicsim"
 	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
 	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"
 	run_c_suite "${p}faults" "$build/test/faults/test_faults"
 	run_suite "${p}testpmd" "$top/test/testpmd_forward.sh"
 	run_suite "${p}kernel_oracle" "$top/test/kernel_oracle.sh"
+	run_suite "${p}tapfile_kernel" "$top/test/tapfile_kernel.sh"
 	run_suite "${p}runtime" "$top/test/testpmd_runtime.sh"
 	run_suite "${p}proc_info" "$top/test/proc_info.sh"
 	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"

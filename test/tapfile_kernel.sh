@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The net_macvtap authors
+#
+# Conformance of the tap file API (rte_pmd_macvtap_file_*) with the kernel's
+# macvtap char device: the same table of calls (test/tapfile/tapfile_conform.c:
+# the ioctls with the same arguments, reads of the same frames from the wire,
+# plain and VLAN-tagged, header included, writes of the same buffers and what
+# reaches the wire) on both, compared call by call: one PASS/FAIL line each.
+#
+# Kernel side, in a network namespace of its own: veth vk0/vk1, macvtaps mvt0
+# (the file's) and mvt1 (a sibling, for EADDRINUSE) on vk0 in bridge mode with
+# the same MACs as our side; the char device node made with mknod from sysfs.
+# Frames from the wire are sent on vk1; the wire is read there. vk0's checksum
+# offloads are turned off, as net_ring (our side's lower) has none.
+# Our side: the same program on a net_macvtap port over a net_ring lower.
+#
+# Last, the device goes (the kernel's macvtap deleted, our port closed) and
+# the file is used again.
+#
+# Where rte_pmd_macvtap.h or the guide documents a difference from the kernel
+# (a GSO write is -EOPNOTSUPP; a file whose port was closed reads and writes
+# -ENXIO), our side must give the documented value; the kernel's is noted.
+#
+# Without root, network namespaces or kernel macvtap: SKIP with the reason.
+#
+# Environment: MACVTAP_BUILD_DIR, MACVTAP_PLUGIN (test/lib/common.sh),
+# KEEP_TMP=1 keeps the directory with both outputs.
+
+# shellcheck disable=SC2317  # functions run from traps
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$here/lib/common.sh"
+test_env
+conform=$build/test/tapfile_conform
+
+MAC=02:00:00:00:0e:01
+OTHER=02:00:00:00:0e:02
+NEW=02:00:00:00:0e:03
+
+ns=""
+cleanup() {
+	# Deleting the namespace destroys its veths and the macvtaps on them.
+	[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	eal_runtime_clean "${prefix:-}"
+	tmp_remove "${tmp:-}"
+}
+test_start cleanup
+
+if [ "$(id -u)" != 0 ]; then
+	skip "tapfile-kernel" "needs root (network namespaces, macvtap, AF_PACKET)"
+	finish
+fi
+for c in ip timeout mknod; do
+	if ! command -v "$c" >/dev/null; then
+		skip_missing "tapfile-kernel" "$c not found"
+		finish
+	fi
+done
+if [ ! -x "$conform" ] || [ ! -f "$plugin" ]; then
+	fail "tapfile-kernel" "no $conform or no plugin $plugin (build with: bash devtools/setup.sh)"
+	finish
+fi
+
+make_test_tmp tapfile_kernel tfk
+ns_name="tfk_$(basename "$tmp" | sed 's/^tapfile_kernel\.//' | tr -c 'A-Za-z0-9\n' _)_$$"
+if ! err=$(ip netns add "$ns_name" 2>&1); then
+	skip "tapfile-kernel" "cannot create a network namespace: $err"
+	finish
+fi
+ns=$ns_name
+nsx() { ip netns exec "$ns" "$@"; }
+# No IPv6 (no stray NDP/MLD frames on the wire), before the links exist.
+nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+	>/dev/null 2>&1
+if ! err=$(ip -n "$ns" link add vk0 type veth peer name vk1 2>&1); then
+	skip "tapfile-kernel" "cannot create a veth pair: $err"
+	finish
+fi
+if ! err=$(ip -n "$ns" link add link vk0 name mvt0 address "$MAC" type macvtap mode bridge 2>&1); then
+	skip "tapfile-kernel" "the kernel has no macvtap ('ip link add ... type macvtap': $err)"
+	finish
+fi
+if ! err=$(ip -n "$ns" link add link vk0 name mvt1 address "$OTHER" type macvtap mode bridge 2>&1); then
+	fail "tapfile-kernel" "a second macvtap: $err"
+	finish
+fi
+for l in vk0 vk1 mvt0 mvt1; do
+	ip -n "$ns" link set "$l" up
+done
+ifindex=$(nsx cat /sys/class/net/mvt0/ifindex)
+devnum=$(nsx cat "/sys/class/net/mvt0/macvtap/tap$ifindex/dev" 2>/dev/null)
+if [ -z "$devnum" ]; then
+	skip "tapfile-kernel" "macvtap link has no tap character device in sysfs"
+	finish
+fi
+node=$tmp/tap$ifindex
+if ! mknod "$node" c "${devnum%%:*}" "${devnum#*:}" 2>/dev/null; then
+	node=/dev/tap$ifindex
+	if [ ! -c "$node" ]; then
+		skip "tapfile-kernel" "cannot make the char device node $devnum (mknod failed, no $node)"
+		finish
+	fi
+fi
+
+# Both sides: the table, one line per call.
+nsx timeout -k 5 60 "$conform" kernel "$node" mvt0 vk0 vk1 "$MAC" "$OTHER" "$NEW" \
+	>"$tmp/kernel.out" 2>"$tmp/kernel.err"
+krc=$?
+timeout -k 5 60 "$conform" --no-huge -m 512 --no-pci -l 0-1 -d "$plugin" \
+	--file-prefix="$prefix" -- dpdk "$MAC" "$OTHER" "$NEW" >"$tmp/ours.out" 2>"$tmp/ours.err"
+orc=$?
+if [ "$krc" != 0 ] || [ ! -s "$tmp/kernel.out" ]; then
+	fail "tapfile-kernel" "the kernel side's run failed (exit $krc): $(tail -n 3 "$tmp/kernel.err" | tr '\n' '|')"
+	finish
+fi
+if [ "$orc" != 0 ]; then
+	fail "tapfile-ours" "our side's run exited $orc: $(grep -v '^EAL' "$tmp/ours.err" | tail -n 3 | tr '\n' '|')"
+fi
+grep '^# ' "$tmp/kernel.err" "$tmp/ours.err" >&2
+
+# Documented differences: the key and what rte_pmd_macvtap.h says our side returns.
+declare -A documented=(
+	[write-gso-tcpv4]="-EOPNOTSUPP wire=-1"
+	[gone-read]="-ENXIO"
+	[gone-write]="-ENXIO"
+)
+declare -A ours=()
+while read -r key rest; do
+	[ -n "$key" ] && ours[$key]=$rest
+done <"$tmp/ours.out"
+while read -r key rest; do
+	[ -n "$key" ] || continue
+	if [ -z "${ours[$key]+set}" ]; then
+		fail "$key" "kernel '$rest', ours: no result (our run stopped before it)"
+		continue
+	fi
+	got=${ours[$key]}
+	if [ -n "${documented[$key]+set}" ]; then
+		if [ "$got" = "${documented[$key]}" ]; then
+			pass "$key"
+			note "$key: kernel '$rest', ours '$got' (as the header documents)"
+		else
+			fail "$key" "ours '$got', the header documents '${documented[$key]}' (kernel '$rest')"
+		fi
+	elif [ "$got" = "$rest" ]; then
+		pass "$key"
+	else
+		fail "$key" "kernel '$rest', ours '$got'"
+	fi
+done <"$tmp/kernel.out"
+finish
