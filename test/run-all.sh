@@ -83,6 +83,7 @@ run_pass() {
 	# and raises its events from a thread of its own, as a NIC does.
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}functional-nic" "$build/test/test_macvtap"
 	run_c_suite "${p}tapfile" "$build/test/test_tapfile"
+	MACVTAP_TEST_LOWER=nic run_c_suite "${p}tapfile-nic" "$build/test/test_tapfile"
 	run_c_suite "${p}nicsim" "$build/test/nicsim/test_nicsim"
 	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
 	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"

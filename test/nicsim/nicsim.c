@@ -559,11 +559,15 @@ rx_copy(const struct rte_mbuf *m, struct rte_mempool *mp, uint16_t port)
 		dst += seg->data_len;
 	}
 	c->port = port;
-	/* The test's RSS hash stands for the one a NIC computes on receive. */
-	if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) {
-		c->hash.rss = m->hash.rss;
-		c->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
-	}
+	/*
+	 * What a NIC computes on receive (RSS hash, stripped VLAN tag, checksum
+	 * verdicts): the test's mbuf says it, standing for the NIC.
+	 */
+	c->ol_flags |= m->ol_flags & (RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_VLAN |
+				      RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_L4_CKSUM_MASK |
+				      RTE_MBUF_F_RX_IP_CKSUM_MASK);
+	c->hash.rss = m->hash.rss;
+	c->vlan_tci = m->vlan_tci;
 	return c;
 }
 

@@ -41,7 +41,8 @@
  * (counter rx_filtered, not in imissed), runts shorter than 14 bytes and frames
  * longer than MTU + 14 + 4 or than one mbuf of the queue's pool (ierrors), and
  * delivers a copy in a single mbuf of the queue's mempool (port set, no
- * offload flags but an RSS hash the test put in, which stands for the NIC's); a frame for which that pool is empty is lost (imissed,
+ * offload flags but those the test put in for what a NIC computes: RSS hash,
+ * a stripped VLAN tag, checksum verdicts); a frame for which that pool is empty is lost (imissed,
  * rx_nombuf). The test's mbuf is always freed. Frames stay in the RX ring while
  * the port is stopped. The filter: promiscuous takes everything; broadcast
  * always passes; multicast with allmulticast or when in the multicast list;
