@@ -52,8 +52,15 @@
 #define FRAME_LEN 64
 #define LOWER_QUEUES 2
 
-enum kind { RX, TX_WIRE, TX_BRIDGE };
-static const char *const kind_name[] = { "rx", "tx-wire", "tx-bridge" };
+/*
+ * rx: the lower alone (base) against the ports' ethdev rx bursts (mvt).
+ * file-read, file-burst: the ports' ethdev rx bursts (base) against the same
+ * ports read through tap files, one frame per read into a buffer behind its
+ * virtio-net header, or mbuf bursts (mvt).
+ */
+enum kind { RX, TX_WIRE, TX_BRIDGE, FILE_READ, FILE_BURST };
+static const char *const kind_name[] = { "rx", "tx-wire", "tx-bridge", "file-read",
+					 "file-burst" };
 
 struct config {
 	enum kind kind;
@@ -96,6 +103,7 @@ struct job {
 	struct rte_ring *wire;   /* TX: the ring lower's TX ring, drained by the loop */
 	struct rte_mempool *tx_pool;
 	uint16_t tx_port, rx_port;
+	struct rte_pmd_macvtap_file *files[MAX_PORTS]; /* file kinds, in their windows */
 	uint64_t cycles;
 	uint64_t count;          /* frames read (RX) or sent (TX) */
 } __rte_cache_aligned;           /* each lcore's counter on its own line */
@@ -119,14 +127,33 @@ job_iteration(struct job *j)
 	struct rte_mbuf *pkts[BURST];
 	uint16_t i, n, sent;
 
-	if (j->kind == RX) {
-		if (j->baseline) {
+	if ((j->kind == FILE_READ || j->kind == FILE_BURST) && !j->baseline) {
+		static uint8_t buf[RTE_MAX_LCORE][2048];
+		uint8_t *b = buf[rte_lcore_id()];
+
+		for (i = 0; i < j->nb_ports; i++) {
+			if (j->kind == FILE_BURST) {
+				n = rte_pmd_macvtap_file_rx_burst(j->files[i], pkts, BURST);
+				rte_pktmbuf_free_bulk(pkts, n);
+				j->count += n;
+				continue;
+			}
+			for (n = 0; n < BURST &&
+			     rte_pmd_macvtap_file_read(j->files[i], b, 2048) > 0; n++)
+				;
+			j->count += n;
+		}
+		return;
+	}
+	if (j->kind != TX_WIRE && j->kind != TX_BRIDGE) {
+		if (j->baseline && j->kind == RX) {
 			for (i = 0; i < j->nb_lower_queues; i++) {
 				n = rte_eth_rx_burst(j->lower, j->lower_queues[i], pkts, BURST);
 				rte_pktmbuf_free_bulk(pkts, n);
 				j->count += n;
 			}
 		} else {
+			/* The ports' rx bursts: rx's measured side, the file kinds' base. */
 			for (i = 0; i < j->nb_ports; i++) {
 				n = rte_eth_rx_burst(j->ports[i], j->queue, pkts, BURST);
 				rte_pktmbuf_free_bulk(pkts, n);
@@ -409,6 +436,41 @@ median(const double *v, unsigned int n)
 
 /* ---- the RX benchmark ---- */
 
+/* Tap files on every port, queue by lcore, for a file kind's measured window. */
+static int
+files_open(struct setup *s, struct job *jobs, const struct config *c)
+{
+	unsigned int l, i;
+	int ret;
+
+	if (c->kind != FILE_READ && c->kind != FILE_BURST)
+		return 0;
+	for (l = 0; l < c->lcores; l++) {
+		for (i = 0; i < s->nb_ports; i++) {
+			ret = rte_pmd_macvtap_file_open(s->ports[i], &jobs[l].files[i]);
+			if (ret != 0) {
+				fprintf(stderr, "tap file on port %u: %s\n", s->ports[i],
+					strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+files_close(struct job *jobs, const struct config *c)
+{
+	unsigned int l, i;
+
+	for (l = 0; l < c->lcores; l++)
+		for (i = 0; i < MAX_PORTS; i++)
+			if (jobs[l].files[i] != NULL) {
+				rte_pmd_macvtap_file_close(jobs[l].files[i]);
+				jobs[l].files[i] = NULL;
+			}
+}
+
 static int
 bench_rx(struct result *r)
 {
@@ -464,7 +526,7 @@ bench_rx(struct result *r)
 		struct job *j = &jobs[l];
 
 		memset(j, 0, sizeof(*j));
-		j->kind = RX;
+		j->kind = c->kind;
 		j->lower = s.lower;
 		j->nb_ports = s.nb_ports;
 		memcpy(j->ports, s.ports, sizeof(s.ports));
@@ -478,14 +540,27 @@ bench_rx(struct result *r)
 
 		for (l = 0; l < c->lcores; l++)
 			jobs[l].baseline = true;
-		r->base[round] = run_window(jobs, c->lcores, 0, NULL) / 1e6;
+		if (c->kind == RX) {
+			r->base[round] = run_window(jobs, c->lcores, 0, NULL) / 1e6;
+		} else {
+			/* The file kinds' base: the same ports through their rx bursts. */
+			ports_start(&s, true);
+			r->base[round] = run_window(jobs, c->lcores, s.ports[0], &input) / 1e6;
+			r->base[round] = input / 1e6;
+			ports_start(&s, false);
+			r->ring_full += ports_drain(&s, c->lcores);
+		}
 		ports_start(&s, true);
+		ret = files_open(&s, jobs, c);
+		if (ret != 0)
+			goto out;
 		rte_pmd_macvtap_get_lower_stats(s.ports[0], &ls0);
 		for (l = 0; l < c->lcores; l++)
 			jobs[l].baseline = false;
 		r->delivered[round] = run_window(jobs, c->lcores, s.ports[0], &input) / 1e6;
 		r->mvt[round] = input / 1e6;
 		rte_pmd_macvtap_get_lower_stats(s.ports[0], &ls1);
+		files_close(jobs, c);
 		ports_start(&s, false);
 		r->ring_full += ports_drain(&s, c->lcores);
 		r->no_port += ls1.rx_no_port - ls0.rx_no_port;
@@ -755,8 +830,11 @@ usage(const char *prog)
 	       "  --rounds N      alternating baseline/macvtap rounds (default 5, median)\n"
 	       "  --seconds S     length of each window (default 1.0)\n"
 	       "  --quick         a short, small configuration (for the test suite)\n"
-	       "  --only K:D:B:L  one configuration: kind (rx, tx-wire, tx-bridge), destinations,\n"
-	       "                  broadcast percent, lcores; e.g. --only rx:8:10:1\n"
+	       "  --only K:D:B:L  one configuration: kind (rx, tx-wire, tx-bridge, file-read,\n"
+	       "                  file-burst), destinations, broadcast percent, lcores;\n"
+	       "                  e.g. --only rx:8:10:1. The file kinds compare tap-file reads\n"
+	       "                  (one frame per read, or mbuf bursts) with the same ports'\n"
+	       "                  ethdev rx bursts, which are their base\n"
 	       "  --csv F, --json F, --plot F.png   outputs\n"
 	       "  --dir D         where input captures go (default .)\n", prog);
 }
@@ -825,7 +903,8 @@ main(int argc, char **argv)
 		for (i = 0; i < RTE_DIM(kind_name) && strcmp(kind, kind_name[i]) != 0; i++)
 			;
 		if (i == RTE_DIM(kind_name)) {
-			fprintf(stderr, "--only: kind is rx, tx-wire or tx-bridge\n");
+			fprintf(stderr, "--only: kind is rx, tx-wire, tx-bridge, file-read or "
+				"file-burst\n");
 			return 2;
 		}
 		c->kind = i;
@@ -838,6 +917,8 @@ main(int argc, char **argv)
 			res[n++].cfg = (struct config){ RX, 8, 0, 2 };
 		res[n++].cfg = (struct config){ TX_WIRE, 1, 0, 1 };
 		res[n++].cfg = (struct config){ TX_BRIDGE, 2, 0, 1 };
+		res[n++].cfg = (struct config){ FILE_READ, 1, 0, 1 };
+		res[n++].cfg = (struct config){ FILE_BURST, 1, 0, 1 };
 	} else {
 		for (i = 0; i < RTE_DIM(dests_sweep); i++)
 			res[n++].cfg = (struct config){ RX, dests_sweep[i], 0, 1 };
@@ -848,6 +929,9 @@ main(int argc, char **argv)
 		}
 		res[n++].cfg = (struct config){ TX_WIRE, 1, 0, 1 };
 		res[n++].cfg = (struct config){ TX_BRIDGE, 2, 0, 1 };
+		res[n++].cfg = (struct config){ FILE_READ, 1, 0, 1 };
+		res[n++].cfg = (struct config){ FILE_BURST, 1, 0, 1 };
+		res[n++].cfg = (struct config){ FILE_BURST, 8, 0, 1 };
 	}
 
 	printf("net_macvtap benchmark: %u rounds of %.2f s per side, median; 64-byte frames\n",
@@ -862,7 +946,7 @@ main(int argc, char **argv)
 
 		if (r->cfg.lcores > lcores)
 			continue;
-		rc = r->cfg.kind == RX ? bench_rx(r) : bench_tx(r);
+		rc = r->cfg.kind == TX_WIRE || r->cfg.kind == TX_BRIDGE ? bench_tx(r) : bench_rx(r);
 		if (rc != 0) {
 			fprintf(stderr, "%s dests=%u: failed: %s\n", kind_name[r->cfg.kind],
 				r->cfg.dests, strerror(-rc));
