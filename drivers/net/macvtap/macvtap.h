@@ -107,6 +107,7 @@ struct tap_queue {
 	uint16_t calls_since_poll;   /* rx bursts since this queue last polled the lower */
 	bool held;                   /* a tap file consumes it: the rx burst gives nothing */
 	int efd;                     /* its file's eventfd, readable while frames wait; or -1 */
+	uint32_t efd_armed;          /* its reader found it empty: the next producer wakes it */
 	bool detached;               /* its file detached it (TUNSETQUEUE): no frame is chosen for it */
 	uint64_t held_bursts;        /* rx bursts refused while held; the consumer's own count */
 	/*

@@ -191,6 +191,26 @@ tap_file_port_closing(struct macvtap_dev *dev)
 	dev->nb_files = 0;
 }
 
+/*
+ * The reader found its queue empty: clear the descriptor and arm it for the
+ * next producer, then look again (a producer that committed before seeing
+ * the arm did not wake it). The arm is a full barrier before the look, paired
+ * with the producer's exchange after its commit: one of the two sees the other.
+ */
+static void
+tap_file_arm(struct tap_queue *q)
+{
+	eventfd_t v;
+
+	if (q->efd < 0 || rte_ring_count(q->ring) != 0)
+		return;
+	eventfd_read(q->efd, &v);
+	__atomic_store_n(&q->efd_armed, 1, __ATOMIC_SEQ_CST);
+	if (rte_ring_count(q->ring) != 0 &&
+	    __atomic_exchange_n(&q->efd_armed, 0, __ATOMIC_SEQ_CST) != 0)
+		eventfd_write(q->efd, 1);
+}
+
 int
 rte_pmd_macvtap_file_fd(struct rte_pmd_macvtap_file *f)
 {
@@ -211,31 +231,17 @@ rte_pmd_macvtap_file_fd(struct rte_pmd_macvtap_file *f)
 			ret = -errno;
 			goto out;
 		}
-		__atomic_store_n(&q->efd, ret, __ATOMIC_RELEASE);
-		/* Frames that came before the descriptor did. */
+		__atomic_store_n(&q->efd, ret, __ATOMIC_SEQ_CST);
+		/* Readable at once if frames came before it; else armed. */
 		if (rte_ring_count(q->ring) != 0)
 			eventfd_write(ret, 1);
+		else
+			tap_file_arm(q);
 	}
 	ret = q->efd;
 out:
 	pthread_mutex_unlock(&macvlan_lock);
 	return ret;
-}
-
-/*
- * Keep the descriptor readable exactly while frames wait: clear it, then look
- * again, since a producer may have queued one in between.
- */
-static void
-tap_file_rearm(struct tap_queue *q)
-{
-	eventfd_t v;
-
-	if (q->efd < 0 || rte_ring_count(q->ring) != 0)
-		return;
-	eventfd_read(q->efd, &v);
-	if (rte_ring_count(q->ring) != 0)
-		eventfd_write(q->efd, 1);
 }
 
 int
@@ -345,10 +351,10 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 	/* A detached queue gets no new frames; what it holds may still be read. */
 	if (f->attached ? macvtap_queue_take(q, &m, 1) == 0 :
 	    rte_ring_sc_dequeue(q->ring, (void **)&m) != 0) {
-		tap_file_rearm(q);
+		tap_file_arm(q);
 		return -EAGAIN;
 	}
-	tap_file_rearm(q);
+	tap_file_arm(q);
 	hdr_sz = (f->flags & IFF_VNET_HDR) ? f->vnet_hdr_sz : 0;
 	if (want < hdr_sz) {
 		/* The kernel drops the frame it took off the ring. */
@@ -402,14 +408,22 @@ complete_csum(struct rte_mbuf *m, uint16_t start, uint16_t offset)
 	memcpy(p + start + offset, &csum, sizeof(csum));
 }
 
-/* The kernel's checks of a written header (virtio_net_hdr_to_skb); 0 or -errno. */
+/*
+ * The kernel's checks of a written header (tap_get_user, virtio_net_hdr_to_skb):
+ * 0 or -EINVAL, every one of them before a GSO header is refused (*gso set).
+ */
 static int
-check_hdr(const struct rte_pmd_macvtap_file *f, const struct vnet_hdr *h, size_t frame_len)
+check_hdr(const struct rte_pmd_macvtap_file *f, const struct vnet_hdr *h, size_t frame_len,
+	  bool *gso_hdr)
 {
 	uint16_t gso = h->gso_type & ~VNET_GSO_ECN;
 	uint32_t start = rte_le_to_cpu_16(h->csum_start), off = rte_le_to_cpu_16(h->csum_offset);
 	uint32_t hdr_len = vnet16(f, h->hdr_len);
 
+	if (h->flags & VNET_F_NEEDS_CSUM)
+		hdr_len = RTE_MAX(hdr_len, start + off + 2);
+	if (hdr_len > frame_len)
+		return -EINVAL;
 	if (gso != VNET_GSO_NONE && gso != VNET_GSO_TCPV4 && gso != VNET_GSO_UDP &&
 	    gso != VNET_GSO_TCPV6 && gso != VNET_GSO_UDP_L4)
 		return -EINVAL;
@@ -418,15 +432,12 @@ check_hdr(const struct rte_pmd_macvtap_file *f, const struct vnet_hdr *h, size_t
 
 		if (size == 0 || size == 0xffff)
 			return -EINVAL;
-		return -EOPNOTSUPP;
 	}
-	if (h->flags & VNET_F_NEEDS_CSUM) {
-		hdr_len = RTE_MAX(hdr_len, start + off + 2);
-		if (start < 20 || start + off + 2 > frame_len)
-			return -EINVAL;
-	}
-	if (hdr_len > frame_len)
+	/* The checksum inside the frame, after at least an IPv4 (IPv6 for TCPv6 GSO) header. */
+	if ((h->flags & VNET_F_NEEDS_CSUM) &&
+	    (start < (gso == VNET_GSO_TCPV6 ? 40u : 20u) || start + off + 2 > frame_len))
 		return -EINVAL;
+	*gso_hdr = gso != VNET_GSO_NONE;
 	return 0;
 }
 
@@ -453,6 +464,7 @@ rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *f, const struct iovec *
 	struct macvtap_txq *txq;
 	ssize_t total;
 	size_t frame_len, at, copied;
+	bool gso_hdr = false;
 	int hdr_sz, i, ret;
 	uint8_t *p;
 
@@ -481,22 +493,25 @@ rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *f, const struct iovec *
 			at += n;
 		}
 		memcpy(&h, raw, sizeof(h));
-		ret = check_hdr(f, &h, frame_len);
+		ret = check_hdr(f, &h, frame_len, &gso_hdr);
 		if (ret != 0)
 			goto drop;
 	}
 	ret = -ENXIO;
 	if (f->dev->port == NULL || f->dev->port->mp == NULL || data->nb_tx_queues == 0)
 		goto drop;
+	ret = -EINVAL;
+	if (frame_len > (size_t)rte_pktmbuf_data_room_size(f->dev->port->mp) -
+			RTE_PKTMBUF_HEADROOM)
+		goto drop;
+	/* A valid GSO header: the kernel segments; that is not here yet. */
+	ret = -EOPNOTSUPP;
+	if (gso_hdr)
+		goto drop;
 	ret = -ENOBUFS;
 	m = rte_pktmbuf_alloc(f->dev->port->mp);
 	if (m == NULL)
 		goto drop;
-	ret = -EINVAL;
-	if (frame_len > rte_pktmbuf_tailroom(m)) {
-		rte_pktmbuf_free(m);
-		goto drop;
-	}
 	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
 	/* Gather the frame: the iovecs' bytes after the header. */
 	for (i = 0, at = 0, copied = 0; i < iovcnt; i++) {
@@ -667,7 +682,7 @@ rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **
 		return 0;
 	q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
 	got = macvtap_queue_take(q, pkts, n);
-	tap_file_rearm(q);
+	tap_file_arm(q);
 	return got;
 }
 

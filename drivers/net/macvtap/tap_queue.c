@@ -87,8 +87,14 @@ tap_queue_deliver(struct tap_queue *q, unsigned int slot, bool single_producer,
 	done = single_producer ?
 	       rte_ring_sp_enqueue_burst(q->ring, (void **)pkts, nb, &room) :
 	       rte_ring_mp_enqueue_burst(q->ring, (void **)pkts, nb, &room);
-	/* A tap file polls its eventfd: wake it when its queue turns non-empty. */
-	if (unlikely(q->efd >= 0) && done != 0 && room + done == q->nb_desc)
+	/*
+	 * A tap file waits on its eventfd: the first producer to commit after
+	 * its reader found the queue empty and armed it wakes it. Decided after
+	 * the enqueue committed (the room seen at reservation may be stale); the
+	 * exchange is a full barrier, paired with the reader's (tap_file.c).
+	 */
+	if (unlikely(q->efd >= 0) && done != 0 &&
+	    __atomic_exchange_n(&q->efd_armed, 0, __ATOMIC_SEQ_CST) != 0)
 		eventfd_write(q->efd, 1);
 	st->packets += done;
 	st->bytes += bytes;
