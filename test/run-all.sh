@@ -86,6 +86,7 @@ run_pass() {
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}tapfile-nic" "$build/test/test_tapfile"
 	run_c_suite "${p}nicsim" "$build/test/nicsim/test_nicsim"
 	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
+	run_c_suite "${p}tapfile-stress" "$build/test/stress/test_tapfile_stress"
 	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"
 	run_c_suite "${p}faults" "$build/test/faults/test_faults"
 	run_suite "${p}testpmd" "$top/test/testpmd_forward.sh"
