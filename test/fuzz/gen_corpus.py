@@ -9,6 +9,8 @@ corpus/devargs/: one file per devarg and per kind of mistake, in the input
 format of fuzz_devargs.c (a flags byte, then the devargs string).
 corpus/rx/: one file per kind of frame and port state, in the input format of
 fuzz_rx.c (a state byte, then 7-byte record headers, each followed by its data).
+corpus/tapwrite/: one file per kind of write, header and file state, in the input
+format of fuzz_tapwrite.c (8-byte record headers, a write's data after its own).
 regressions/<target>/: inputs that found driver bugs, replayed on every run.
 The corpus directories are rewritten from scratch each time (the script is their
 source of truth); in regressions/ only the files named here are rewritten.
@@ -256,6 +258,129 @@ RX_REGRESSIONS = {
 }
 
 
+# ---- fuzz_tapwrite -------------------------------------------------------------
+
+# Records: an 8-byte header, then a write's data (fuzz_tapwrite.c).
+OP_WRITE, OP_WRITEV, OP_READ, OP_PORT, OP_QUEUE, OP_FILE = 0, 3, 4, 5, 6, 7
+HDR_RAW, HDR_PLAIN, HDR_CSUM, HDR_GSO = range(4)
+(RW_NONE, RW_DST, RW_OWN_SRC, RW_DST_OWN_SRC, RW_DST_SRC, RW_PAUSE, RW_BCAST,
+ RW_DST_OWN_SRC2) = range(8)
+TW_BR0, TW_BR1, TW_VE0 = range(3)
+# Files: F0 on BR0 (header 12), F1 and F2 on BR1 (12, none), F3 on VE0 (10).
+TF0, TF1, TF2, TF3 = range(4)
+TW_HDR = {TF0: 12, TF1: 12, TF2: 0, TF3: 10}
+M_BR0, M_BR1, M_VE0, M_BCAST, M_G1, M_G2, M_PAUSE, M_UNKNOWN = range(8)
+Q_ATTACH, Q_DETACH, Q_BOTH, Q_NONE = range(4)
+
+
+def tw_data(f, frame_len, seed=0, hdr=None):
+    """Room for the file's header (rewritten by the header modes), then the frame."""
+    return bytes(TW_HDR[f] if hdr is None else hdr) + payload(frame_len, seed)
+
+
+def tw_write(f, data, hdr=HDR_PLAIN, rw=RW_DST_OWN_SRC, dst=M_UNKNOWN, src=M_UNKNOWN,
+             a=0, b=0, c=0, pad=0, splits=None):
+    op = OP_WRITE if splits is None else OP_WRITEV | (len(splits) << 3)
+    return (bytes([op, f, hdr | rw << 2 | pad << 5, a, b, c, dst | src << 4, len(data)]) +
+            bytes(splits or []) + data)
+
+
+def tw_read(f, length=2599, split=0):
+    return bytes([OP_READ | (8 if split else 0), f, length & 0xff, length >> 8,
+                  max(split - 1, 0), 0, 0, 0])
+
+
+def tw_port(p, on, allmulti=False):
+    return bytes([OP_PORT, p, (1 if on else 0) | (2 if allmulti else 0), 0, 0, 0, 0, 0])
+
+
+def tw_queue(f, how):
+    return bytes([OP_QUEUE, f, how, 0, 0, 0, 0, 0])
+
+
+def tw_hdr_sz(f, v):
+    return bytes([OP_FILE, f, 0, v + 8, 0, 0, 0, 0])
+
+
+def tw_iff(f, idx, raw=0):
+    return bytes([OP_FILE, f, 1, idx, raw >> 8, raw & 0xff, 0, 0])
+
+
+def tw_drain():
+    return bytes([OP_FILE, 0, 2, 0, 0, 0, 0, 0])
+
+
+def tw_gso(f, gso_type, size_sel, n=80, c=0):
+    """HDR_GSO: h[3] the type, h[4] & 3 the size (0, 0xffff, 1448, h[4])."""
+    return tw_write(f, tw_data(f, n), hdr=HDR_GSO, a=gso_type, b=size_sel | 80, c=c)
+
+
+def tw_csum(f, start, off, n=80, hdr_len=0, seed=0, dst=M_UNKNOWN):
+    """HDR_CSUM: h[3] csum_start, h[4] csum_offset (< 0x80), h[5] >> 3 hdr_len."""
+    return tw_write(f, tw_data(f, n, seed), hdr=HDR_CSUM, a=start, b=off, c=hdr_len << 3,
+                    dst=dst)
+
+
+TAPWRITE = {
+    "bridge_unicast_sibling": tw_write(TF0, tw_data(TF0, 60), dst=M_BR1) + tw_read(TF1),
+    "bridge_unicast_self": tw_write(TF0, tw_data(TF0, 60), dst=M_BR0) + tw_read(TF0, 30),
+    "bridge_unicast_to_vepa": tw_write(TF0, tw_data(TF0, 60), dst=M_VE0),
+    "bridge_broadcast": tw_write(TF0, tw_data(TF0, 64), rw=RW_BCAST) +
+    tw_write(TF1, tw_data(TF1, 64, 1), rw=RW_BCAST),
+    "bridge_multicast": tw_write(TF1, tw_data(TF1, 64), dst=M_G1) +
+    tw_write(TF0, tw_data(TF0, 64), dst=M_G1) + tw_port(TW_BR1, True, True) +
+    tw_write(TF0, tw_data(TF0, 64, 2), dst=M_G2),
+    "bridge_pause": tw_write(TF0, tw_data(TF0, 60), rw=RW_PAUSE),
+    "spoofchk": tw_write(TF1, tw_data(TF1, 60), rw=RW_DST_SRC, dst=M_BR0, src=M_UNKNOWN) +
+    tw_write(TF2, tw_data(TF2, 60), dst=M_BR0) + tw_write(TF2, tw_data(TF2, 60), rw=RW_NONE),
+    "vepa_wire_full": b"".join(tw_write(TF3, tw_data(TF3, 20, i)) for i in range(70)),
+    "bridge_wire_full_drain": b"".join(tw_write(TF0, tw_data(TF0, 20, i)) for i in range(70)) +
+    tw_drain() + tw_write(TF0, tw_data(TF0, 20)),
+    "csum_valid": tw_csum(TF0, 34, 16) + tw_csum(TF3, 20, 6, n=61) +
+    tw_csum(TF0, 34, 16, dst=M_BR1) + tw_csum(TF1, 40, 0, n=42, seed=3, dst=M_BR0),
+    "csum_invalid": tw_csum(TF0, 19, 16) + tw_csum(TF0, 34, 45) + tw_csum(TF3, 70, 9) +
+    tw_csum(TF3, 20, 6, hdr_len=31),
+    "hdr_len": tw_write(TF3, tw_data(TF3, 40), a=40) + tw_write(TF3, tw_data(TF3, 40), a=41),
+    "gso_types": b"".join(tw_gso(TF3, t, 2) for t in (0, 1, 2, 3, 4, 5, 6, 0x81, 0x85, 0xff)),
+    "gso_sizes": b"".join(tw_gso(TF0, 1, s) for s in range(4)),
+    "short_writes": tw_write(TF0, bytes(11), hdr=HDR_RAW) +
+    tw_write(TF0, tw_data(TF0, 13), rw=RW_NONE) + tw_write(TF0, tw_data(TF0, 14)) +
+    tw_write(TF2, payload(13), rw=RW_NONE) + tw_write(TF2, b"") + tw_write(TF3, b""),
+    "long_frames": tw_write(TF0, tw_data(TF0, 100), pad=7) +
+    tw_write(TF0, tw_data(TF0, 100), dst=M_BR1, pad=5) +
+    tw_write(TF3, tw_data(TF3, 245), pad=6) + tw_write(TF2, payload(249), pad=6),
+    "writev_splits": tw_write(TF0, tw_data(TF0, 60), splits=[3, 0, 5, 4], dst=M_BR1) +
+    tw_write(TF1, tw_data(TF1, 60), splits=[12], dst=M_BR0) +
+    tw_write(TF3, tw_data(TF3, 60), splits=[0, 0, 1, 1, 1, 1, 100]) +
+    tw_write(TF3, tw_data(TF3, 60), splits=[9], hdr=HDR_CSUM, a=20, b=6),
+    "reads": tw_write(TF0, tw_data(TF0, 60), dst=M_BR1) * 4 + tw_read(TF1, 0) +
+    tw_read(TF1, 11) + tw_read(TF1, 30) + tw_read(TF1, 100, split=13) + tw_read(TF1) +
+    tw_read(TF1) + tw_read(TF3),
+    "detach": tw_queue(TF1, Q_DETACH) + tw_write(TF0, tw_data(TF0, 60), dst=M_BR1) +
+    tw_queue(TF2, Q_DETACH) + tw_write(TF0, tw_data(TF0, 60, 1), dst=M_BR1) +
+    tw_write(TF0, tw_data(TF0, 60, 2), rw=RW_BCAST) + tw_queue(TF2, Q_DETACH) +
+    tw_queue(TF1, Q_BOTH) + tw_queue(TF1, Q_NONE) + tw_write(TF0, tw_data(TF0, 60), dst=M_BR1),
+    "link_down": tw_port(TW_BR1, False) + tw_write(TF0, tw_data(TF0, 60), dst=M_BR1) +
+    tw_write(TF1, tw_data(TF1, 60), dst=M_BR0) + tw_write(TF0, tw_data(TF0, 60), rw=RW_BCAST) +
+    tw_port(TW_VE0, False) + tw_write(TF3, tw_data(TF3, 60)) + tw_port(TW_BR1, True) +
+    tw_write(TF0, tw_data(TF0, 60), dst=M_BR1),
+    "ioctls": tw_hdr_sz(TF0, 9) + tw_hdr_sz(TF0, 20) + tw_write(TF0, tw_data(TF0, 60, hdr=20)) +
+    tw_iff(TF0, 0) + tw_write(TF0, payload(60)) + tw_iff(TF2, 1) +
+    tw_write(TF2, tw_data(TF2, 60, hdr=10)) + tw_iff(TF3, 4) + tw_iff(TF3, 5) +
+    tw_iff(TF3, 7, 0x9102),
+}
+
+# The driver checks a GSO header's type and size before the other rules: a
+# valid GSO header whose hdr_len (or checksum) lies past the frame, or whose
+# frame is longer than an mbuf holds, gets -EOPNOTSUPP where the documented
+# rules (and the kernel's order) say -EINVAL. Fails until that is settled.
+TAPWRITE_REGRESSIONS = {
+    "gso_hdr_len_past_frame": tw_gso(TF3, 1, 2, n=40, c=60 << 2),
+    "gso_csum_start_14": tw_write(TF3, tw_data(TF3, 80), hdr=HDR_GSO, a=1, b=2, c=1),
+    "gso_frame_beyond_mbuf": tw_write(TF3, tw_data(TF3, 245), hdr=HDR_GSO, a=1, b=0x52,
+                                      pad=7),
+}
+
 def write_dir(path, files, clean):
     """Write files into path; with clean, remove what else is there first."""
     os.makedirs(path, exist_ok=True)
@@ -276,3 +401,5 @@ write_dir(os.path.join(TOP, "corpus", "rx"), RX, True)
 write_dir(os.path.join(TOP, "regressions", "fuzz_devargs"), devargs_bytes(DEVARGS_REGRESSIONS),
           False)
 write_dir(os.path.join(TOP, "regressions", "fuzz_rx"), RX_REGRESSIONS, False)
+write_dir(os.path.join(TOP, "corpus", "tapwrite"), TAPWRITE, True)
+write_dir(os.path.join(TOP, "regressions", "fuzz_tapwrite"), TAPWRITE_REGRESSIONS, False)

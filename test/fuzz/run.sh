@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The net_macvtap authors
 #
-# Run the libFuzzer targets (fuzz_devargs, fuzz_rx) for a bounded time each.
+# Run the libFuzzer targets (fuzz_devargs, fuzz_rx, fuzz_tapwrite) for a bounded
+# time each.
 #
 #   test/fuzz/run.sh [--long] [BUILD_DIR]
 #
 # BUILD_DIR (default build-fuzz, relative to the repository's top) is a clang
 # build with -Dfuzz=true; when it does not exist it is set up as
 #   CC=clang meson setup BUILD_DIR -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-# and the two targets are built in it. Each target replays its seed corpus
-# (test/fuzz/corpus/<devargs|rx>/) and its regressions
+# and the targets are built in it. Each target replays its seed corpus
+# (test/fuzz/corpus/<devargs|rx|tapwrite>/) and its regressions
 # (test/fuzz/regressions/<target>/, inputs that once crashed it), then fuzzes
 # until FUZZ_SECONDS have passed. One line per target: "PASS: fuzz_rx", or
 # "FAIL: fuzz_rx: why" with the crashing input, or "SKIP: fuzz_rx: why" when
@@ -20,13 +21,14 @@
 # the source tree. The EAL runtime directories of the targets are removed.
 #
 # Knobs (environment):
-#   FUZZ_SECONDS=N   fuzzing time per target, default 45; 0 only replays the
-#                    corpus and the regressions
+#   FUZZ_SECONDS=N   fuzzing time per target, default 45 (fuzz_tapwrite: 30);
+#                    0 only replays the corpus and the regressions
 #   FUZZ_LONG=1      the same as --long: hours-long runs (FUZZ_SECONDS defaults
 #                    to 14400) with a persistent corpus per target in
 #                    BUILD_DIR/fuzz-corpus/<target>/, which grows from run to
 #                    run; e.g. FUZZ_LONG=1 FUZZ_SECONDS=28800 test/fuzz/run.sh
-#   FUZZ_TARGETS     the targets to run, default "fuzz_devargs fuzz_rx"
+#   FUZZ_TARGETS     the targets to run, default
+#                    "fuzz_devargs fuzz_rx fuzz_tapwrite"
 #   FUZZ_VERBOSE=1   the targets trace each input on stderr (into the log)
 #
 # A crash found becomes a regression: minimise it
@@ -48,12 +50,17 @@ case $build in
 /*) ;;
 *) build=$repo/$build ;;
 esac
-if [ "$long" = 1 ]; then
-	seconds=${FUZZ_SECONDS:-14400}
-else
-	seconds=${FUZZ_SECONDS:-45}
-fi
-targets=${FUZZ_TARGETS:-fuzz_devargs fuzz_rx}
+# default_seconds TARGET: its fuzzing time when FUZZ_SECONDS is not given.
+default_seconds() {
+	if [ "$long" = 1 ]; then
+		echo 14400
+	elif [ "$1" = fuzz_tapwrite ]; then
+		echo 30
+	else
+		echo 45
+	fi
+}
+targets=${FUZZ_TARGETS:-fuzz_devargs fuzz_rx fuzz_tapwrite}
 work_dirs=()
 prefixes=()
 
@@ -125,6 +132,7 @@ run_target() {
 	local bin=$build/test/fuzz/$t log=$build/fuzz-logs/$t.log
 	local art=$build/fuzz-artifacts/$t regress=$repo/test/fuzz/regressions/$t
 	local prefix=fz_${t#fuzz_}_$$ work rc why input
+	local seconds=${FUZZ_SECONDS:-$(default_seconds "$t")}
 	local opts=(-detect_leaks=0 -timeout=30 -rss_limit_mb=4096 -max_len="$max_len"
 		-print_final_stats=1 -artifact_prefix="$art/" "$@")
 
@@ -172,6 +180,7 @@ for t in $targets; do
 	case $t in
 	fuzz_devargs) run_target "$t" devargs 2048 -dict="$repo/test/fuzz/devargs.dict" ;;
 	fuzz_rx) run_target "$t" rx 16384 ;;
+	fuzz_tapwrite) run_target "$t" tapwrite 16384 ;;
 	*) fail "$t" "no such fuzz target" ;;
 	esac
 done
