@@ -566,10 +566,9 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
  * ring was empty (or every TAP_QUEUE_POLL_EVERY calls) polls one of its lower
  * queues, in turn: a queue that still has frames leaves the polling to one
  * that has none, so polls are rarer and larger when traffic spreads over many
- * ports, and a consumer that falls
- * behind leaves the polling to the others (its backlog is what its ring
- * holds, as with the kernel's tap_queue). Its own frames from that poll come
- * straight back, without a ring round trip.
+ * ports, and a consumer that falls behind leaves the polling to the others
+ * (its backlog is what its ring holds, as with the kernel's tap_queue). Its
+ * own frames from that poll come straight back, without a ring round trip.
  */
 uint16_t
 macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
