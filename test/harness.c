@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "nicsim.h"
+#include "rte_pmd_macvtap.h"
 
 struct rte_mempool *t_pool;
 struct t_env *t_current;
@@ -416,6 +417,48 @@ t_check_clean(const struct rte_malloc_socket_stats *before)
 	return 0;
 }
 
+static struct rte_pmd_macvtap_file *t_files[64];
+
+int
+t_file_open(uint16_t port, struct rte_pmd_macvtap_file **f)
+{
+	unsigned int i;
+	int ret = rte_pmd_macvtap_file_open(port, f);
+
+	if (ret != 0)
+		return ret;
+	for (i = 0; i < RTE_DIM(t_files); i++) {
+		if (t_files[i] == NULL) {
+			t_files[i] = *f;
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+t_file_close(struct rte_pmd_macvtap_file *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(t_files); i++)
+		if (t_files[i] == f)
+			t_files[i] = NULL;
+	return rte_pmd_macvtap_file_close(f);
+}
+
+void
+t_files_close_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(t_files); i++) {
+		if (t_files[i] != NULL)
+			rte_pmd_macvtap_file_close(t_files[i]);
+		t_files[i] = NULL;
+	}
+}
+
 uint64_t
 t_lower_filtered(const struct t_env *e)
 {
@@ -479,6 +522,7 @@ t_main(int argc, char **argv, const char *program, const struct t_test *tests,
 		t_current = NULL;
 		t_alloc_allowance = 0;
 		ret = tests[i].fn();
+		t_files_close_all(); /* before the ports they hold */
 		t_log_stop(); /* a test that failed mid-capture */
 		if (ret != 0 && t_current != NULL)
 			t_env_fini(t_current); /* leave nothing to the next test */

@@ -138,6 +138,14 @@ bool t_on_wire(const struct t_frame *f, unsigned int n, uint32_t id);
 uint64_t t_xstat(uint16_t port, const char *name);
 /* Record one received frame (id, port tag, queue, MACs). */
 void t_record(struct t_frame *f, const struct rte_mbuf *m, uint16_t queue);
+/*
+ * Tap files a test opens through these are closed after the test whatever
+ * happened (t_main), before its ports are.
+ */
+struct rte_pmd_macvtap_file;
+int t_file_open(uint16_t port, struct rte_pmd_macvtap_file **f);
+int t_file_close(struct rte_pmd_macvtap_file *f);
+void t_files_close_all(void);
 /* Capture EAL's log (then also copied to stderr at t_log_stop), to count lines of it. */
 int t_log_start(void);
 unsigned int t_log_count(const char *text);

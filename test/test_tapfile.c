@@ -53,50 +53,6 @@ struct vnet_hdr {
 #define VF_NEEDS_CSUM 1
 #define VG_TCPV4 1
 
-/* ---- files: every one a test opens is closed, also when a check fails ---- */
-
-static struct rte_pmd_macvtap_file *files[8];
-
-static int
-file_open(uint16_t port, struct rte_pmd_macvtap_file **f)
-{
-	unsigned int i;
-	int ret = rte_pmd_macvtap_file_open(port, f);
-
-	if (ret != 0)
-		return ret;
-	for (i = 0; i < RTE_DIM(files); i++) {
-		if (files[i] == NULL) {
-			files[i] = *f;
-			break;
-		}
-	}
-	return 0;
-}
-
-static int
-file_close(struct rte_pmd_macvtap_file *f)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(files); i++)
-		if (files[i] == f)
-			files[i] = NULL;
-	return rte_pmd_macvtap_file_close(f);
-}
-
-static void
-close_all(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(files); i++) {
-		if (files[i] != NULL)
-			rte_pmd_macvtap_file_close(files[i]);
-		files[i] = NULL;
-	}
-}
-
 /* ---- frames ---- */
 
 static void
@@ -303,7 +259,7 @@ one_port(struct t_env *e, uint16_t nb_rxq, int *idx)
 static int
 finish(struct t_env *e)
 {
-	close_all();
+	t_files_close_all();
 	return t_env_fini(e);
 }
 
@@ -330,11 +286,11 @@ test_open_close(void)
 	CHECK_EQ(rte_pmd_macvtap_file_close(NULL), -EINVAL, "close NULL");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(NULL), -EINVAL, "queue of NULL");
 
-	CHECK_EQ(file_open(port, &f0), 0, "first open");
+	CHECK_EQ(t_file_open(port, &f0), 0, "first open");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(f0), 0, "first file's queue");
-	CHECK_EQ(file_open(port, &f1), 0, "second open");
+	CHECK_EQ(t_file_open(port, &f1), 0, "second open");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(f1), 1, "second file's queue");
-	CHECK_EQ(file_open(port, &f2), -EBUSY, "third open on a 2-queue port");
+	CHECK_EQ(t_file_open(port, &f2), -EBUSY, "third open on a 2-queue port");
 
 	/* Queue 0 is held: the ethdev burst gives nothing and counts the calls. */
 	make_raw(fr, PORT_MAC, 0x88b5, 1, sizeof(fr));
@@ -348,7 +304,7 @@ test_open_close(void)
 	CHECK_EQ(t_xstat(port, "rx_burst_held"), held + 4, "rx_burst_held on queue 1");
 
 	/* Closed, queue 0 goes back to the burst with its frame. */
-	CHECK_EQ(file_close(f0), 0, "close");
+	CHECK_EQ(t_file_close(f0), 0, "close");
 	n = 0;
 	for (i = 0; i < 4 && n == 0; i++)
 		n = rte_eth_rx_burst(port, 0, m, 8);
@@ -360,13 +316,13 @@ test_open_close(void)
 	CHECK_EQ(t_xstat(port, "rx_burst_held"), held + 4, "a free queue's burst is not counted");
 
 	/* The lowest free queue again. */
-	CHECK_EQ(file_open(port, &f0), 0, "reopen");
+	CHECK_EQ(t_file_open(port, &f0), 0, "reopen");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(f0), 0, "reopened file takes queue 0");
-	CHECK_EQ(file_close(f1), 0, "close f1");
-	CHECK_EQ(file_open(port, &f1), 0, "reopen f1");
+	CHECK_EQ(t_file_close(f1), 0, "close f1");
+	CHECK_EQ(t_file_open(port, &f1), 0, "reopen f1");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(f1), 1, "queue 1 again");
-	CHECK_EQ(file_close(f0), 0, "close f0");
-	CHECK_EQ(file_close(f1), 0, "close f1");
+	CHECK_EQ(t_file_close(f0), 0, "close f0");
+	CHECK_EQ(t_file_close(f1), 0, "close f1");
 	CHECK(rte_mempool_full(rte_pmd_macvtap_get_lower_mempool(port)),
 	      "lower mempool not full with no file open");
 	return finish(&e);
@@ -386,7 +342,7 @@ test_read(void)
 	int p;
 
 	TRY(one_port(&e, 1, &p));
-	CHECK_EQ(file_open(e.ports[p], &f), 0, "open");
+	CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -EAGAIN, "empty read");
 	CHECK_EQ(rte_pmd_macvtap_file_read(NULL, buf, sizeof(buf)), -EINVAL, "read NULL file");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, NULL, 100), -EINVAL, "read NULL buffer");
@@ -559,7 +515,7 @@ test_write(void)
 	int p, wl, wl2;
 
 	TRY(one_port(&e, 1, &p));
-	CHECK_EQ(file_open(e.ports[p], &f), 0, "open");
+	CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
 	dropped = t_xstat(e.ports[p], "tx_file_dropped");
 	CHECK(dropped != UINT64_MAX, "no xstat tx_file_dropped");
 
@@ -778,7 +734,7 @@ test_ioctl(void)
 	TRY(t_env_init(&e, 1));
 	TRY(t_add_port(&e, "mac=" PORT_MAC ",mode=bridge", 1, 0, &p));
 	TRY(t_add_port(&e, "mac=" OTHER_MAC ",mode=bridge", 1, 0, &o));
-	CHECK_EQ(file_open(e.ports[p], &f), 0, "open");
+	CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
 	CHECK_EQ(rte_eth_dev_get_name_by_port(e.ports[p], name), 0, "port name");
 
 	/* TUNGETIFF: the defaults and the name. */
@@ -963,7 +919,7 @@ test_bursts(void)
 	uint16_t n;
 
 	TRY(one_port(&e, 1, &p));
-	CHECK_EQ(file_open(e.ports[p], &f), 0, "open");
+	CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
 	CHECK_EQ(rte_pmd_macvtap_file_rx_burst(NULL, m, 8), 0, "rx burst of NULL file");
 	CHECK_EQ(rte_pmd_macvtap_file_rx_burst(f, m, 8), 0, "rx burst, empty");
 	for (i = 0; i < 4; i++) {
@@ -1001,7 +957,7 @@ test_bursts(void)
 	/* Left in the queue (or closed with it): freed either way by close + burst. */
 	n = rte_pmd_macvtap_file_rx_burst(f, m, 8);
 	rte_pktmbuf_free_bulk(m, n);
-	CHECK_EQ(file_close(f), 0, "close");
+	CHECK_EQ(t_file_close(f), 0, "close");
 	for (i = 0; i < 4; i++) {
 		n = rte_eth_rx_burst(e.ports[p], 0, m, 8);
 		rte_pktmbuf_free_bulk(m, n);
@@ -1027,8 +983,8 @@ test_multiqueue(void)
 	int p, i, k;
 
 	TRY(one_port(&e, 2, &p));
-	CHECK_EQ(file_open(e.ports[p], &f[0]), 0, "open 0");
-	CHECK_EQ(file_open(e.ports[p], &f[1]), 0, "open 1");
+	CHECK_EQ(t_file_open(e.ports[p], &f[0]), 0, "open 0");
+	CHECK_EQ(t_file_open(e.ports[p], &f[1]), 0, "open 1");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(f[0]), 0, "file 0's queue");
 	CHECK_EQ(rte_pmd_macvtap_file_queue(f[1]), 1, "file 1's queue");
 	/* 16 flows, hashes 1..16: queue hash % 2. */
@@ -1081,7 +1037,7 @@ test_port_closed(void)
 	int p;
 
 	TRY(one_port(&e, 1, &p));
-	CHECK_EQ(file_open(e.ports[p], &f), 0, "open");
+	CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
 	CHECK_EQ(rte_eth_dev_stop(e.ports[p]), 0, "stop");
 	CHECK_EQ(rte_eth_dev_close(e.ports[p]), 0, "close the port under its file");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -ENXIO, "read");
@@ -1110,7 +1066,7 @@ test_port_closed(void)
 	CHECK_EQ(rte_pmd_macvtap_file_rx_burst(f, (struct rte_mbuf **)(void *)buf, 4), 0,
 		 "rx burst");
 	CHECK_EQ(rte_pmd_macvtap_file_fd(f), -ENXIO, "fd");
-	CHECK_EQ(file_close(f), 0, "close the file");
+	CHECK_EQ(t_file_close(f), 0, "close the file");
 	CHECK_EQ(wire_count(&e), 0, "frames on the wire");
 	/* t_env_fini leaves a closed port's device alone: remove it here. */
 	CHECK_EQ(rte_vdev_uninit(e.port_names[p]), 0, "uninit the closed port");
@@ -1145,8 +1101,8 @@ test_fd_and_dispatcher(void)
 	CHECK_EQ(rte_pmd_macvtap_dispatch_service_id(NULL), -EINVAL, "service id to NULL");
 	TRY(one_port(&e, 2, &p));
 	CHECK_EQ(rte_pmd_macvtap_dispatch_service_id(&sid), 0, "service id");
-	CHECK_EQ(file_open(e.ports[p], &f[0]), 0, "open 0");
-	CHECK_EQ(file_open(e.ports[p], &f[1]), 0, "open 1");
+	CHECK_EQ(t_file_open(e.ports[p], &f[0]), 0, "open 0");
+	CHECK_EQ(t_file_open(e.ports[p], &f[1]), 0, "open 1");
 	fd = rte_pmd_macvtap_file_fd(f[0]);
 	CHECK(fd >= 0, "fd: %d", fd);
 	CHECK_EQ(rte_pmd_macvtap_file_fd(f[0]), fd, "the same fd again");
@@ -1185,7 +1141,7 @@ test_fd_and_dispatcher(void)
 }
 
 #define WRAP(fn) \
-	static int fn##_run(void) { int r = fn(); close_all(); return r; }
+	static int fn##_run(void) { int r = fn(); t_files_close_all(); return r; }
 WRAP(test_open_close)
 WRAP(test_read)
 WRAP(test_write)

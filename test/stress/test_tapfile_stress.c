@@ -151,47 +151,10 @@ enum phase { PH_RUN, PH_DRAIN, PH_STOP };
 static uint32_t phase;
 static uint32_t worker_quiet;            /* the worker saw PH_DRAIN: it writes no more */
 
-/* Every file a test opens, closed after it whatever happened. */
-static struct rte_pmd_macvtap_file *open_files[32];
-
-static int
-file_open(uint16_t port, struct rte_pmd_macvtap_file **f)
-{
-	unsigned int i;
-	int ret = rte_pmd_macvtap_file_open(port, f);
-
-	if (ret != 0)
-		return ret;
-	for (i = 0; i < RTE_DIM(open_files); i++) {
-		if (open_files[i] == NULL) {
-			open_files[i] = *f;
-			break;
-		}
-	}
-	return 0;
-}
-
-static int
-file_close(struct rte_pmd_macvtap_file *f)
-{
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(open_files); i++)
-		if (open_files[i] == f)
-			open_files[i] = NULL;
-	return rte_pmd_macvtap_file_close(f);
-}
-
 static void
 cleanup(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < RTE_DIM(open_files); i++) {
-		if (open_files[i] != NULL)
-			rte_pmd_macvtap_file_close(open_files[i]);
-		open_files[i] = NULL;
-	}
+	t_files_close_all();
 	if (worker_epfd >= 0)
 		close(worker_epfd);
 	worker_epfd = -1;
@@ -717,7 +680,7 @@ add_tfile(unsigned int p, unsigned int lcore, bool waits, bool writes)
 	unsigned int d;
 	int q, ret;
 
-	ret = file_open(port_ids[p], &t->f);
+	ret = t_file_open(port_ids[p], &t->f);
 	CHECK_EQ(ret, 0, "open a file");
 	q = rte_pmd_macvtap_file_queue(t->f);
 	CHECK(q >= 0 && q < NB_Q, "file queue %d", q);
@@ -884,7 +847,7 @@ finish(void)
 	unsigned int i;
 
 	for (i = 0; i < nb_tfiles; i++)
-		CHECK_EQ(file_close(tfiles[i].f), 0, "close");
+		CHECK_EQ(t_file_close(tfiles[i].f), 0, "close");
 	nb_tfiles = 0;
 	cleanup();
 	return t_env_fini(&env);
@@ -1164,7 +1127,7 @@ test_open_close_churn(void)
 	CHECK_EQ(ret, 0, "launch");
 	for (i = 0; i < CHURN_LOOPS; i++) {
 		for (q = 0; q < NB_Q; q++) {
-			ret = file_open(port_ids[0], &f[q]);
+			ret = t_file_open(port_ids[0], &f[q]);
 			if (ret != 0) {
 				fail(&ctx[0], "loop %u: open %u: %d", i, q, ret);
 				break;
@@ -1180,7 +1143,7 @@ test_open_close_churn(void)
 		}
 		if (q < NB_Q) {
 			while (q-- > 0)
-				file_close(f[q]);
+				t_file_close(f[q]);
 			break;
 		}
 		/* Both queues held: the kernel's limit of one file per queue. */
@@ -1195,7 +1158,7 @@ test_open_close_churn(void)
 			fail(&ctx[0], "poll: %s", strerror(errno));
 		for (q = 0; q < NB_Q; q++) {
 			read_file(&ctx[0], f[q], q, READ_MAX, NULL);
-			ret = file_close(f[q]);
+			ret = t_file_close(f[q]);
 			if (ret != 0)
 				fail(&ctx[0], "loop %u: close: %d", i, ret);
 		}
@@ -1245,7 +1208,7 @@ test_queue_detach_churn(void)
 
 	TRY(churn_setup(&worker));
 	for (q = 0; q < NB_Q; q++) {
-		CHECK_EQ(file_open(port_ids[0], &f[q]), 0, "open");
+		CHECK_EQ(t_file_open(port_ids[0], &f[q]), 0, "open");
 		CHECK_EQ(rte_pmd_macvtap_file_queue(f[q]), q, "queue");
 	}
 	ring1 = rte_pmd_macvtap_get_rx_ring(port_ids[0], 1);
@@ -1340,10 +1303,10 @@ test_misuse(void)
 	CHECK_EQ(rte_pmd_macvtap_file_open(RTE_MAX_ETHPORTS, &extra), -ENODEV,
 		 "open an invalid port");
 	for (i = 0; i < NB_Q; i++)
-		CHECK_EQ(file_open(port_ids[0], &f[i]), 0, "open");
+		CHECK_EQ(t_file_open(port_ids[0], &f[i]), 0, "open");
 	ret = rte_pmd_macvtap_file_open(port_ids[0], &extra);
 	if (ret == 0)
-		file_close(extra);
+		t_file_close(extra);
 	CHECK_EQ(ret, -EBUSY, "open with every queue held");
 	/* NULL handles */
 	CHECK_EQ(rte_pmd_macvtap_file_close(NULL), -EINVAL, "close NULL");
@@ -1442,7 +1405,7 @@ test_misuse(void)
 		 "the frame was dropped");
 	CHECK(!readable(rte_pmd_macvtap_file_fd(f[0])), "queue 0 no longer readable");
 	for (i = 0; i < NB_Q; i++)
-		CHECK_EQ(file_close(f[i]), 0, "close");
+		CHECK_EQ(t_file_close(f[i]), 0, "close");
 	cleanup();
 	TRY(check_pools());
 	return t_env_fini(&env);
