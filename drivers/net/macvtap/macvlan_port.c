@@ -49,6 +49,18 @@ static const struct {
 				  rte_eth_allmulticast_enable, rte_eth_allmulticast_disable },
 };
 
+/* The net_macvtap port with this id, known by its driver; NULL for any other port. */
+struct macvtap_dev *
+macvtap_port_dev(uint16_t port_id)
+{
+	const struct rte_eth_dev *d = &rte_eth_devices[port_id];
+
+	if (!rte_eth_dev_is_valid_port(port_id) || d->device == NULL || d->device->driver == NULL ||
+	    strcmp(d->device->driver->name, RTE_PMD_MACVTAP_DRIVER_NAME) != 0)
+		return NULL;
+	return d->data->dev_private;
+}
+
 /* Every lower in use, by name (a lower may be named before it is probed). */
 static struct macvlan_port *macvlan_ports[RTE_MAX_ETHPORTS];
 
@@ -162,16 +174,6 @@ macvlan_port_synchronize(struct macvlan_port *port)
 	}
 }
 
-/* Stacking a macvtap port on another one is refused, as the kernel refuses it. */
-static bool
-macvlan_lower_is_macvtap(uint16_t lower)
-{
-	struct rte_eth_dev_info info;
-
-	return rte_eth_dev_info_get(lower, &info) == 0 && info.driver_name != NULL &&
-	       strcmp(info.driver_name, RTE_PMD_MACVTAP_DRIVER_NAME) == 0;
-}
-
 /*
  * Resolve the lower by name, check it and take ownership. A lower named by a
  * devargs entry that is not probed yet stays unresolved (-EAGAIN); a name that
@@ -194,7 +196,8 @@ macvlan_port_resolve(struct macvlan_port *port)
 		}
 		return -ENODEV;
 	}
-	if (macvlan_lower_is_macvtap(lower))
+	/* Stacking a macvtap port on another one is refused, as the kernel refuses it. */
+	if (macvtap_port_dev(lower) != NULL)
 		return -ELOOP;
 	ret = rte_eth_dev_owner_get(lower, &owner);
 	if (ret != 0)

@@ -487,6 +487,7 @@ void macvlan_port_lower_stats(const struct macvlan_port *port,
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);
 bool macvlan_port_link_refresh(struct macvtap_dev *dev);
 uint32_t macvlan_port_lower_mtu(const struct macvlan_port *port);
+struct macvtap_dev *macvtap_port_dev(uint16_t port_id);
 
 /* A queue's reader in its rx burst: where its own frames can go directly. */
 struct macvlan_reader {

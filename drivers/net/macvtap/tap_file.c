@@ -54,18 +54,6 @@ struct vnet_hdr {
 #define TAP_OFFLOAD_MASK 0x7f
 #define FRAME_MIN RTE_ETHER_HDR_LEN
 
-/* A net_macvtap port, known by its driver (macvtap_ethdev.c keeps its ops to itself). */
-static struct macvtap_dev *
-tap_file_port(uint16_t port_id)
-{
-	const struct rte_eth_dev *d = &rte_eth_devices[port_id];
-
-	if (!rte_eth_dev_is_valid_port(port_id) || d->device == NULL || d->device->driver == NULL ||
-	    strcmp(d->device->driver->name, RTE_PMD_MACVTAP_DRIVER_NAME) != 0)
-		return NULL;
-	return d->data->dev_private;
-}
-
 struct rte_pmd_macvtap_file {
 	struct macvtap_dev *dev;     /* NULL once its port closed */
 	uint16_t port_id;
@@ -82,7 +70,7 @@ struct rte_pmd_macvtap_file {
 int
 rte_pmd_macvtap_file_open(uint16_t port_id, struct rte_pmd_macvtap_file **file)
 {
-	struct macvtap_dev *dev = tap_file_port(port_id);
+	struct macvtap_dev *dev = macvtap_port_dev(port_id);
 	struct rte_eth_dev_data *data;
 	struct rte_pmd_macvtap_file *f;
 	uint16_t q;
