@@ -40,7 +40,8 @@
  * - each write returns what the rules say: its length; -EINVAL for a buffer
  *   shorter than the header, a frame under 14 bytes or beyond the mbuf's data
  *   room, a GSO type (without 0x80) not in {0,1,3,4,5}, a GSO type with size 0
- *   or 0xffff, NEEDS_CSUM with csum_start < 20 or the checksum past the frame,
+ *   or 0xffff, NEEDS_CSUM with csum_start < 20 (40 with TCPv6 GSO) or the
+ *   checksum past the frame,
  *   hdr_len (raised to csum_start + csum_offset + 2 by NEEDS_CSUM) past the
  *   frame; -EOPNOTSUPP for a GSO header that passes all of those;
  * - each ioctl and read returns what the model says; a read gives a zero
@@ -252,7 +253,8 @@ model_write_ret(unsigned int fi, const uint8_t *buf, uint32_t len, bool *gso_alt
 		return -EINVAL;
 	if (buf[0] & F_NEEDS_CSUM) {
 		need = start + off + 2;
-		if (start < 20 || need > flen)
+		/* After at least an IPv4 header, an IPv6 one for TCPv6 GSO (spec 6.8). */
+		if (start < (gso == 4 ? 40u : 20u) || need > flen)
 			bad = true;
 		hdr_len = RTE_MAX(hdr_len, need);
 	}
