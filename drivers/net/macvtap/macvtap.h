@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -166,6 +167,7 @@ struct macvtap_dev {
 	uint8_t tap_offload;         /* TUNSETOFFLOAD's bits, per port as in the kernel */
 	uint16_t nb_files;
 	struct rte_pmd_macvtap_file *files[MACVTAP_MAX_QUEUES]; /* open tap files, by queue */
+	struct macvtap_chardev *chardev;  /* devarg chardev=: the endpoint that serves its queues */
 };
 
 /* A port as the receive path sees it: a snapshot taken when the table was built. */
@@ -430,9 +432,45 @@ endpoint_accepts_group(const struct macvlan_endpoint *ep, uint64_t dst, bool bca
 	X(source, "[MAC,MAC,...]") \
 	X(nodst, "0|1") \
 	X(nopromisc, "0|1") \
-	X(spoofchk, "0|1")
+	X(spoofchk, "0|1") \
+	X(chardev, "stream|dgram|seqpacket:<socket path>|tap|host:<ifname>") \
+	X(chardev_owner, "<uid>") \
+	X(chardev_group, "<gid>") \
+	X(chardev_mode, "<octal mode>")
 #define MACVTAP_PARAM_ONE(key, value) #key "=" value " "
 #define MACVTAP_PARAM_STRING MACVTAP_DEVARGS(MACVTAP_PARAM_ONE)
+
+/* Who consumes a port's queues from outside the process (devarg chardev=). */
+enum macvtap_chardev_kind {
+	MACVTAP_CHARDEV_NONE,
+	MACVTAP_CHARDEV_STREAM,      /* unix stream socket, QEMU -netdev stream framing */
+	MACVTAP_CHARDEV_DGRAM,       /* unix datagram socket, QEMU -netdev dgram */
+	MACVTAP_CHARDEV_SEQPACKET,   /* unix seqpacket socket: a connection is a tap file */
+	MACVTAP_CHARDEV_TAP,         /* a kernel TAP interface whose file a consumer holds */
+	MACVTAP_CHARDEV_HOST,        /* a kernel TAP interface whose file the driver holds */
+};
+
+#define MACVTAP_CHARDEV_WHERE_LEN 108   /* sun_path */
+
+struct macvtap_chardev_args {
+	uint8_t kind;                /* enum macvtap_chardev_kind */
+	char where[MACVTAP_CHARDEV_WHERE_LEN]; /* socket path or interface name */
+	bool owner_set, group_set, mode_set;
+	uid_t owner;
+	gid_t group;
+	mode_t mode;
+};
+
+/* An endpoint's counters; one writer each (the endpoint's thread). */
+struct macvtap_chardev_stats {
+	uint64_t peer_connects;      /* peers accepted */
+	uint64_t peer_refused;       /* a peer came while the endpoint had its consumer */
+	uint64_t peer_errors;        /* a peer broke the framing or sent a runt or giant */
+	uint64_t from_peer_packets;  /* frames a peer sent, handed to the port's TX */
+	uint64_t to_peer_packets;    /* frames the port received, handed to the peer */
+	uint64_t no_peer_dropped;    /* frames the port received while no peer was there */
+	uint64_t to_peer_dropped;    /* the peer could not take them */
+};
 
 /* A port's devargs, parsed. */
 struct macvtap_args {
@@ -444,6 +482,7 @@ struct macvtap_args {
 	bool nodst, nopromisc, spoofchk;
 	uint16_t nb_sources;
 	struct rte_ether_addr sources[MACVTAP_MAX_SOURCES];
+	struct macvtap_chardev_args chardev;
 };
 
 /* macvtap_args.c */
@@ -527,6 +566,21 @@ uint16_t macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_
 
 /* tap_file.c */
 void tap_file_port_closing(struct macvtap_dev *dev);
+
+/*
+ * tap_chardev.c: create makes the socket or interface (at probe, under the
+ * control lock), start runs its thread (after probe, without the lock),
+ * quiesce waits for the thread's frame work in progress (the port stopped),
+ * destroy joins the thread and removes what create made (without the lock:
+ * the thread may wait for it).
+ */
+int macvtap_chardev_create(struct macvtap_dev *dev, const char *name,
+			   const struct macvtap_chardev_args *a);
+int macvtap_chardev_start(struct macvtap_dev *dev);
+void macvtap_chardev_quiesce(struct macvtap_dev *dev);
+void macvtap_chardev_destroy(struct macvtap_dev *dev);
+void macvtap_chardev_stats_get(const struct macvtap_dev *dev, struct macvtap_chardev_stats *s);
+void macvtap_chardev_stats_reset(struct macvtap_dev *dev);
 
 /* macvtap_stats.c */
 int macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats);

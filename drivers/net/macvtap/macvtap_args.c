@@ -8,8 +8,14 @@
  * message and the parameter string registered with the vdev bus.
  */
 
+#include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 
 #include <rte_kvargs.h>
 #include <rte_string_fns.h>
@@ -173,6 +179,140 @@ arg_source(const char *key, const char *value, void *opaque)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	enum macvtap_chardev_kind kind;
+	bool is_socket;
+} chardev_kinds[] = {
+	{ "stream", MACVTAP_CHARDEV_STREAM, true },
+	{ "dgram", MACVTAP_CHARDEV_DGRAM, true },
+	{ "seqpacket", MACVTAP_CHARDEV_SEQPACKET, true },
+	{ "tap", MACVTAP_CHARDEV_TAP, false },
+	{ "host", MACVTAP_CHARDEV_HOST, false },
+};
+
+/* An interface name the kernel takes: 1..15 printable bytes, no '/', ':' or blank. */
+static bool
+valid_ifname(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isgraph((unsigned char)s[i]) || s[i] == '/' || s[i] == ':')
+			return false;
+	return true;
+}
+
+/* chardev=<kind>:<where> */
+static int
+arg_chardev(const char *key, const char *value, void *opaque)
+{
+	struct macvtap_args *a = opaque;
+	const char *colon = value == NULL ? NULL : strchr(value, ':');
+	const char *where;
+	unsigned int i;
+
+	for (i = 0; colon != NULL && i < RTE_DIM(chardev_kinds); i++)
+		if (strlen(chardev_kinds[i].name) == (size_t)(colon - value) &&
+		    strncmp(value, chardev_kinds[i].name, colon - value) == 0)
+			break;
+	if (colon == NULL || i == RTE_DIM(chardev_kinds)) {
+		MACVTAP_LOG(ERR, "%s: %s: '%s' is not <kind>:<where> with kind one of stream, "
+			    "dgram, seqpacket, tap, host", a->name, key, value == NULL ? "" : value);
+		return -EINVAL;
+	}
+	where = colon + 1;
+	if (chardev_kinds[i].is_socket &&
+	    (where[0] == '\0' || strlen(where) >= sizeof(a->chardev.where))) {
+		MACVTAP_LOG(ERR, "%s: %s: a %s socket needs a path of 1 to %zu characters",
+			    a->name, key, chardev_kinds[i].name, sizeof(a->chardev.where) - 1);
+		return -ENAMETOOLONG;
+	}
+	if (!chardev_kinds[i].is_socket && !valid_ifname(where)) {
+		MACVTAP_LOG(ERR, "%s: %s: '%s' is not an interface name (1 to %d characters, "
+			    "no '/', ':' or blank)", a->name, key, where, IFNAMSIZ - 1);
+		return -EINVAL;
+	}
+	a->chardev.kind = chardev_kinds[i].kind;
+	strlcpy(a->chardev.where, where, sizeof(a->chardev.where));
+	return 0;
+}
+
+/* A number in base (no sign, nothing after it) up to max. */
+static bool
+parse_number(const char *s, int base, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	return errno == 0 && *end == '\0' && *out <= max;
+}
+
+static int
+arg_chardev_owner(const char *key, const char *value, void *opaque)
+{
+	struct macvtap_args *a = opaque;
+	unsigned long v;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (parse_number(value, 10, UINT_MAX - 1, &v)) {
+		a->chardev.owner = (uid_t)v;
+	} else if (value != NULL && getpwnam_r(value, &pw, buf, sizeof(buf), &res) == 0 &&
+		   res != NULL) {
+		a->chardev.owner = res->pw_uid;
+	} else {
+		MACVTAP_LOG(ERR, "%s: %s: '%s' is neither a uid nor a user", a->name, key,
+			    value == NULL ? "" : value);
+		return -EINVAL;
+	}
+	a->chardev.owner_set = true;
+	return 0;
+}
+
+static int
+arg_chardev_group(const char *key, const char *value, void *opaque)
+{
+	struct macvtap_args *a = opaque;
+	unsigned long v;
+	struct group gr, *res = NULL;
+	char buf[1024];
+
+	if (parse_number(value, 10, UINT_MAX - 1, &v)) {
+		a->chardev.group = (gid_t)v;
+	} else if (value != NULL && getgrnam_r(value, &gr, buf, sizeof(buf), &res) == 0 &&
+		   res != NULL) {
+		a->chardev.group = res->gr_gid;
+	} else {
+		MACVTAP_LOG(ERR, "%s: %s: '%s' is neither a gid nor a group", a->name, key,
+			    value == NULL ? "" : value);
+		return -EINVAL;
+	}
+	a->chardev.group_set = true;
+	return 0;
+}
+
+static int
+arg_chardev_mode(const char *key, const char *value, void *opaque)
+{
+	struct macvtap_args *a = opaque;
+	unsigned long v;
+
+	if (!parse_number(value, 8, 0777, &v)) {
+		MACVTAP_LOG(ERR, "%s: %s: '%s' is not an octal mode from 0 to 0777", a->name, key,
+			    value == NULL ? "" : value);
+		return -EINVAL;
+	}
+	a->chardev.mode = (mode_t)v;
+	a->chardev.mode_set = true;
+	return 0;
+}
+
 /* One handler per key, from the same list as the parameter string. */
 #define MACVTAP_ARG_HANDLER(key, value) { #key, arg_ ## key },
 static const struct {
@@ -207,7 +347,7 @@ arg_handler_index(const char *key)
 static void
 log_unknown_key(const char *name, const char *key)
 {
-	char valid[128] = "";
+	char valid[256] = "";
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(arg_handlers); i++) {
@@ -263,6 +403,17 @@ macvtap_parse_args(const char *name, const char *params, struct macvtap_args *a)
 		ret = -EINVAL;
 	} else if (a->nb_sources != 0 && a->mode != RTE_PMD_MACVTAP_MODE_SOURCE) {
 		MACVTAP_LOG(ERR, "%s: source: only a mode=source port has a source list", name);
+		ret = -EINVAL;
+	} else if (a->chardev.kind == MACVTAP_CHARDEV_NONE &&
+		   (a->chardev.owner_set || a->chardev.group_set || a->chardev.mode_set)) {
+		MACVTAP_LOG(ERR, "%s: chardev_owner, chardev_group and chardev_mode need chardev=",
+			    name);
+		ret = -EINVAL;
+	} else if (a->chardev.mode_set && a->chardev.kind != MACVTAP_CHARDEV_STREAM &&
+		   a->chardev.kind != MACVTAP_CHARDEV_DGRAM &&
+		   a->chardev.kind != MACVTAP_CHARDEV_SEQPACKET) {
+		MACVTAP_LOG(ERR, "%s: chardev_mode: only a socket has a mode; a TAP interface "
+			    "has an owner and a group", name);
 		ret = -EINVAL;
 	}
 out:

@@ -193,6 +193,8 @@ macvtap_dev_stop_locked(struct rte_eth_dev *eth_dev)
 		macvlan_port_stop(dev->port, dev);
 	dev->started = false;
 	data->dev_started = 0;
+	/* The endpoint's thread is done with the port's queues before they may change. */
+	macvtap_chardev_quiesce(dev);
 	for (i = 0; i < data->nb_rx_queues; i++)
 		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (i = 0; i < data->nb_tx_queues; i++)
@@ -221,6 +223,8 @@ macvtap_dev_close(struct rte_eth_dev *eth_dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
+	/* Its thread may wait for the lock: joined before it is taken. */
+	macvtap_chardev_destroy(dev);
 	pthread_mutex_lock(&macvlan_lock);
 	tap_file_port_closing(dev);
 	if (dev->started)
@@ -297,13 +301,23 @@ macvtap_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_de
 		       struct rte_mempool *mp)
 {
 	struct macvtap_dev *dev = eth_dev->data->dev_private;
+	struct tap_queue *old = eth_dev->data->rx_queues[qid];
 	struct tap_queue *q;
 	int ret;
 
-	macvtap_rx_queue_release(eth_dev, qid);
 	ret = tap_queue_create(dev, qid, nb_desc, socket_id, mp, &q);
 	if (ret != 0)
 		return ret;
+	pthread_mutex_lock(&macvlan_lock);
+	if (old != NULL && dev->files[qid] != NULL) {
+		/* A tap file holds the queue: it holds the new one, with its eventfd. */
+		q->held = old->held;
+		q->detached = old->detached;
+		q->efd = old->efd;
+		old->efd = -1;
+	}
+	pthread_mutex_unlock(&macvlan_lock);
+	macvtap_rx_queue_release(eth_dev, qid);
 	eth_dev->data->rx_queues[qid] = q;
 	return 0;
 }
@@ -751,6 +765,9 @@ macvtap_probe(struct rte_vdev_device *vdev)
 		ret = -EADDRINUSE;
 		goto fail;
 	}
+	ret = macvtap_chardev_create(dev, name, &args.chardev);
+	if (ret != 0)
+		goto fail;
 	ret = macvlan_port_add_dev(port, dev);
 	if (ret != 0)
 		goto fail;
@@ -767,6 +784,12 @@ macvtap_probe(struct rte_vdev_device *vdev)
 	if (port->resolved)
 		eth_dev->data->numa_node = rte_eth_dev_socket_id(port->lower_port_id);
 	pthread_mutex_unlock(&macvlan_lock);
+	ret = macvtap_chardev_start(dev);
+	if (ret != 0) {
+		macvtap_dev_close(eth_dev);
+		rte_eth_dev_release_port(eth_dev);
+		return ret;
+	}
 	rte_eth_dev_probing_finish(eth_dev);
 	MACVTAP_LOG(INFO, "%s: port %u, mac " RTE_ETHER_ADDR_PRT_FMT ", mode %s, iface=%s%s",
 		    name, dev->port_id, RTE_ETHER_ADDR_BYTES(&dev->mac_addrs[0]),
@@ -776,6 +799,7 @@ macvtap_probe(struct rte_vdev_device *vdev)
 
 fail:
 	if (eth_dev != NULL) {
+		macvtap_chardev_destroy(dev);
 		eth_dev->data->mac_addrs = NULL;
 		rte_eth_dev_release_port(eth_dev);
 	}

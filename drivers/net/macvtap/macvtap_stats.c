@@ -100,10 +100,11 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 	}
 	if (dev->port != NULL)
 		macvlan_port_lower_stats(dev->port, &dev->lower_base);
+	macvtap_chardev_stats_reset(dev);
 	return 0;
 }
 
-enum xstat_source { XS_RXQ, XS_TXQ, XS_LOWER, XS_RXQ_CONSUMER };
+enum xstat_source { XS_RXQ, XS_TXQ, XS_LOWER, XS_RXQ_CONSUMER, XS_CHARDEV };
 
 struct xstat_def {
 	const char *name;
@@ -142,6 +143,19 @@ static const struct xstat_def xstat_defs[] = {
 	  offsetof(struct rte_pmd_macvtap_lower_stats, rx_passthru_down) },
 	{ "lower_rx_copy_failed", XS_LOWER,
 	  offsetof(struct rte_pmd_macvtap_lower_stats, rx_copy_failed) },
+	{ "chardev_peer_connects", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, peer_connects) },
+	{ "chardev_peer_refused", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, peer_refused) },
+	{ "chardev_peer_errors", XS_CHARDEV, offsetof(struct macvtap_chardev_stats, peer_errors) },
+	{ "chardev_from_peer_packets", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, from_peer_packets) },
+	{ "chardev_to_peer_packets", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, to_peer_packets) },
+	{ "chardev_no_peer_dropped", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, no_peer_dropped) },
+	{ "chardev_to_peer_dropped", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, to_peer_dropped) },
 };
 
 int
@@ -163,6 +177,7 @@ macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats, un
 	struct rte_eth_dev_data *data = eth_dev->data;
 	struct macvtap_dev *dev = data->dev_private;
 	struct rte_pmd_macvtap_lower_stats lower;
+	struct macvtap_chardev_stats chardev;
 	unsigned int i;
 	uint16_t q;
 
@@ -171,6 +186,7 @@ macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats, un
 	memset(&lower, 0, sizeof(lower));
 	if (dev->port != NULL)
 		macvlan_port_lower_stats(dev->port, &lower);
+	macvtap_chardev_stats_get(dev, &chardev);
 	for (i = 0; i < RTE_DIM(xstat_defs); i++) {
 		const struct xstat_def *d = &xstat_defs[i];
 		uint64_t v = 0;
@@ -199,6 +215,9 @@ macvtap_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats, un
 		case XS_LOWER:
 			v = *(uint64_t *)RTE_PTR_ADD(&lower, d->offset) -
 			    *(uint64_t *)RTE_PTR_ADD(&dev->lower_base, d->offset);
+			break;
+		case XS_CHARDEV:
+			v = *(uint64_t *)RTE_PTR_ADD(&chardev, d->offset);
 			break;
 		}
 		xstats[i].id = i;
