@@ -93,9 +93,10 @@ fi
 # the guest from a static busybox, kmod's modinfo and the kernel of Debian's
 # linux-image-cloud-amd64: the versioned package it depends on is fetched with
 # apt-get download (never installed) into $vm_cache, once per version, and
-# guest-kernel.deb there links to it.
+# guest-kernel.deb there links to it. ethtool: the suite turns a veth's
+# checksum offload off.
 if [ $tests = 1 ]; then
-	vm_packages="qemu-system-x86 busybox-static kmod"
+	vm_packages="qemu-system-x86 busybox-static kmod ethtool"
 	vm_missing=""
 	for p in $vm_packages; do
 		installed "$p" || vm_missing="$vm_missing $p"

@@ -8,39 +8,54 @@
 # Topology (all in network namespaces of this run; nothing in the root one):
 #   K  a kernel TAP mvm-kN (10.213.8.1/24) with a VM on it (-netdev tap,fd=):
 #      the harness's own check, with no driver involved
-#   W  the wire: veth end mvm-wN, 10.213.7.1/24; tcpdump listens on it
+#   W  the wire: veth end mvm-wN, 10.213.7.1/24 (its transmit checksum
+#      offload off: the af_packet lower would pass partial checksums on to
+#      the VMs), tcpdump on it, and a TCP server for each VM's TCP job
 #   D  the other veth end mvm-lN, the lower (net_af_packet0) of three
 #      bridge-mode net_macvtap ports of testpmd, which runs in D:
-#        net_macvtap0 mac ..:10 chardev=stream:<tmp>/vm.sock  VMs A and R
-#                     (10.213.7.10) attach with -netdev stream
-#        net_macvtap1 mac ..:11 chardev=tap:mvm-tN            VM T
-#                     (10.213.7.11) holds the TAP's file (-netdev tap,fd=)
+#        net_macvtap0 mac ..:10 chardev=stream:<tmp>/vm.sock  VMs A, then R
+#                     (10.213.7.10), -netdev stream
+#        net_macvtap1 mac ..:11 chardev=tap:mvm-tN            VMs T, then V
+#                     (10.213.7.11) hold the TAP's file (-netdev tap,fd=):
+#                     T a plain one, V one with IFF_VNET_HDR (as libvirt
+#                     and QEMU's own tap code open it)
 #        net_macvtap2 mac ..:12 chardev=host:mvm-hN           D's own stack,
 #                     10.213.7.12 on mvm-hN
+# R and T run at the same time.
 #
 # Checks (PASS:/FAIL:, SKIP: only without root, network namespaces or
-# /dev/net/tun; missing QEMU, busybox, kmod, tcpdump or the guest kernel
-# (devtools/setup.sh --tests) is skip_missing):
-#   kernel-tap-vm          the guest pings K over a kernel TAP (the harness works)
-#   endpoints-made         testpmd has the 3 ports; the socket and both TAPs exist
-#   stream-socket-mode     the stream socket has chardev_mode/chardev_group's mode
-#   stream-vm-pings-wire   VM A (stream) pings W                         (a)
-#   wire-pings-stream-vm   W pings VM A                                  (a)
-#   host-pings-stream-vm   D's stack (host port) pings VM A              (c)
-#   host-vm-off-the-wire   none of those frames between the host port and VM A
-#                          shows on the wire, where host-W frames do     (c)
-#   stream-reconnect-vm    VM R, a new QEMU on the same socket once A has
-#                          gone, pings W                                 (d)
-#   tap-vm-pings-wire      VM T (tap, fd=, IFF_VNET_HDR) pings W         (b)
-#   wire-pings-tap-vm      W pings VM T                                  (b)
-#   testpmd-alive          testpmd still runs after all that
-#   testpmd-quit           it quits cleanly
-#   endpoints-removed      the socket and the tap: interface went with it
+# /dev/net/tun; missing QEMU, busybox, kmod, tcpdump, ethtool or the guest
+# kernel (devtools/setup.sh --tests provides them) is skip_missing):
+#   kernel-tap-vm           the guest pings K over a kernel TAP (the harness works)
+#   endpoints-made          testpmd has the 3 ports; the socket and both TAPs exist
+#   stream-socket-mode      the socket has chardev_mode and chardev_group's mode
+#   stream-vm-pings-wire    VM A (stream) pings W                        (a)
+#   wire-pings-stream-vm    W pings VM A                                 (a)
+#   stream-vm-tcp-to-wire   VM A sends 256 KiB over TCP to W
+#   host-pings-stream-vm    D's stack (the host port) pings VM A         (c)
+#   host-vm-off-the-wire    no frame between the host port and VM A shows on
+#                           the wire, where the host's frames to W do    (c)
+#   stream-reconnect-vm     VM R, a new QEMU on the same socket once A is
+#                           gone, pings W                                (d)
+#   tap-vm-pings-wire       VM T (tap, fd=) pings W                      (b)
+#   wire-pings-tap-vm       W pings VM T                                 (b)
+#   tap-vm-tcp-to-wire      VM T sends 256 KiB over TCP to W
+#   tap-vnet-vm-pings-wire  VM V (tap, fd= with IFF_VNET_HDR) pings W    (b)
+#   wire-pings-tap-vnet-vm  W pings VM V                                 (b)
+#   tap-vnet-vm-tcp-to-wire only with VM_TAP_OFFLOADS=1: VM V sends 256 KiB
+#                           over TCP to W. Known to fail with the driver of
+#                           this writing: the guest's partial checksums reach
+#                           the wire unfinished (the interface side is read
+#                           with no virtio-net header), so W drops its SYNs
+#   testpmd-alive           testpmd still runs after all that
+#   testpmd-quit            it quits cleanly
+#   endpoints-removed       the socket and the tap: interface went with it
 #
 # Environment: MACVTAP_BUILD_DIR, MACVTAP_PLUGIN, TESTPMD (test/lib/common.sh);
 # VM_LIMIT, VM_MEM, VM_QEMU (test/lib/vm.sh); MACVTAP_VM_CACHE (where the
-# guest kernel is, test/vm/build-guest.sh); KEEP_TMP=1 keeps the directory
-# with the consoles and logs; VERBOSE=1 prints testpmd's log and timings.
+# guest kernel is, test/vm/build-guest.sh); VM_TAP_OFFLOADS=1 (above);
+# KEEP_TMP=1 keeps the directory with the consoles and logs; VERBOSE=1
+# prints testpmd's log and timings.
 
 # shellcheck disable=SC2317  # functions run from traps
 set -u
@@ -52,9 +67,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/vm.sh"
 test_env
 
-CHECKS=(kernel-tap-vm endpoints-made stream-socket-mode stream-vm-pings-wire wire-pings-stream-vm
-	host-pings-stream-vm host-vm-off-the-wire stream-reconnect-vm tap-vm-pings-wire
-	wire-pings-tap-vm testpmd-alive testpmd-quit endpoints-removed)
+CHECKS=(kernel-tap-vm endpoints-made stream-socket-mode stream-vm-pings-wire
+	wire-pings-stream-vm stream-vm-tcp-to-wire host-pings-stream-vm host-vm-off-the-wire
+	stream-reconnect-vm tap-vm-pings-wire wire-pings-tap-vm tap-vm-tcp-to-wire
+	tap-vnet-vm-pings-wire wire-pings-tap-vnet-vm testpmd-alive testpmd-quit endpoints-removed)
+[ "${VM_TAP_OFFLOADS:-0}" = 1 ] && CHECKS+=(tap-vnet-vm-tcp-to-wire)
 
 NET=10.213.7
 KNET=10.213.8
@@ -64,6 +81,7 @@ MAC_HOST=52:54:00:7d:00:12
 MAC_KVM=52:54:00:7d:08:10
 SOCK_MODE=660
 PINGS=3
+TCP_BYTES=262144
 # Seconds: testpmd's first prompt, a VM's job up to its pings' result, its
 # power-off after that, the whole testpmd run.
 PROMPT_WAIT=40
@@ -74,13 +92,17 @@ CMD_WAIT=10
 export VM_LIMIT=${VM_LIMIT:-90}
 
 ns_k="" ns_w="" ns_d="" dump_pid=""
+declare -A sink_pid=()
 cleanup() {
+	local ns s
 	vm_stop_all
 	[ -n "$dump_pid" ] && stop_owned "$dump_pid" "$tmp" 20
+	for s in "${sink_pid[@]}"; do
+		stop_owned "$s" "$tmp" 20
+	done
 	tp_stop
 	exec 3>&-
 	# A namespace goes with its veths and TAPs (the driver's too).
-	local ns
 	for ns in "$ns_k" "$ns_w" "$ns_d"; do
 		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
@@ -116,6 +138,7 @@ for c in ip timeout python3; do
 	command -v "$c" >/dev/null || missing_all "$c not found"
 done
 command -v tcpdump >/dev/null || missing_all "tcpdump not found (apt-get install tcpdump)"
+command -v ethtool >/dev/null || missing_all "ethtool not found (apt-get install ethtool)"
 require plugin-present "no plugin at $plugin (build with: ninja -C $build)" test -f "$plugin"
 require testpmd-present "no executable $testpmd (apt-get install dpdk)" test -x "$testpmd"
 make_test_tmp vm_endpoints mvm
@@ -170,13 +193,75 @@ ping_from() {
 nic() {
 	nic_args=(-netdev "$2" -device "virtio-net-pci,netdev=n0,mac=$1,romfile=")
 }
+# sink_start NAME PORT: W's TCP server for VM NAME's TCP job (test/vm/tcpsink.py,
+# its report in $tmp/NAME.sink), listening when this returns.
+sink_start() {
+	local n=0
+	ip netns exec "$ns_w" timeout -k 2 90 python3 "$here/vm/tcpsink.py" "$NET.1" "$2" \
+		"$TCP_BYTES" 80 "$tmp/$1.sink" &
+	sink_pid[$1]=$!
+	while ! grep -q listening "$tmp/$1.sink" 2>/dev/null && pid_alive "${sink_pid[$1]}" &&
+		[ "$n" -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+# sink_end NAME: the server's last line, once it has one (5 s at most); it ends.
+sink_end() {
+	local n=0
+	while [ "$(grep -c . "$tmp/$1.sink" 2>/dev/null)" -lt 2 ] && [ "$n" -lt 50 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	stop_owned "${sink_pid[$1]}" "$tmp" 20
+	wait "${sink_pid[$1]}" 2>/dev/null
+	unset "sink_pid[$1]"
+	tail -n 1 "$tmp/$1.sink" 2>/dev/null
+}
+# job NAME: VM NAME's verdict, for a reason: "" when it passed.
+job() {
+	local v
+	v=$(vm_verdict "$1")
+	echo "${v:+; $v}"
+}
+# check_vm_ping CHECK NAME: VM NAME's own pings (its MVM-PING line) all answered.
+check_vm_ping() {
+	local got
+	got=$(vm_line "$2" MVM-PING)
+	if [ -n "$got" ] && [ "${got%%/*}" = "$PINGS" ]; then
+		pass "$1"
+	else
+		fail "$1" "the VM's pings: ${got:-none} answered$(job "$2")"
+	fi
+}
+# check_peer_ping CHECK NAME RESULT WHO: WHO's pings to VM NAME (RESULT, from
+# ping_from) all answered.
+check_peer_ping() {
+	if [ "${3%/*}" = "$PINGS" ]; then
+		pass "$1"
+	else
+		fail "$1" "$4's pings to the VM: ${3:-none sent (the VM did not get that far)} answered; guest: $(vm_line "$2" MVM-ANSWERED)$(job "$2")"
+	fi
+}
+# check_tcp CHECK NAME SINK_LINE: VM NAME's TCP job: the server had all the
+# bytes and the guest its answer.
+check_tcp() {
+	local g
+	g=$(vm_line "$2" MVM-TCP)
+	if [ "$3" = "got $TCP_BYTES" ] && [ "${g%% "$NET".*}" = "got $TCP_BYTES" ]; then
+		pass "$1"
+	else
+		fail "$1" "W's server: ${3:-nothing}; guest: ${g:-no TCP result}$(job "$2")"
+	fi
+}
 
 # --- testpmd with the three endpoints, in D ------------------------------------
 
 if ! err=$( { ip -n "$ns_d" link add "$if_l" type veth peer name "$if_w" netns "$ns_w" &&
 	ip -n "$ns_d" link set "$if_l" up &&
 	ip -n "$ns_w" addr add "$NET.1/24" dev "$if_w" &&
-	ip -n "$ns_w" link set "$if_w" up; } 2>&1); then
+	ip -n "$ns_w" link set "$if_w" up &&
+	nsx "$ns_w" ethtool -K "$if_w" tx off >/dev/null; } 2>&1); then
 	fail "wire" "cannot set up the veth $if_l/$if_w: $err"
 	finish
 fi
@@ -273,19 +358,22 @@ while ! grep -q 'listening on' "$tmp/tcpdump.err" && pid_alive "$dump_pid" && [ 
 	n=$((n + 1))
 done
 
-# --- VM A on the stream socket: (a) and (c) ---------------------------------------
+# --- VM A on the stream socket: (a), (c) and TCP -----------------------------------
 
-# It answers W's and the host's pings, and the host pings W (over the wire).
+# It pings W, sends W its TCP bytes and answers W's and the host's pings; then
+# the host pings W, over the wire: the capture's control.
+sink_start a 5001
 nic "$MAC_STREAM" "stream,id=n0,server=off,addr.type=unix,addr.path=$sock"
-vm_start a "mvm_ip=$NET.10/24 mvm_ping=$NET.1 mvm_count=$PINGS mvm_answer=$((2 * PINGS)) mvm_linger=20" \
-	"${nic_args[@]}"
+vm_start a "mvm_ip=$NET.10/24 mvm_ping=$NET.1 mvm_count=$PINGS mvm_tcp=$NET.1:5001:$TCP_BYTES \
+mvm_answer=$((2 * PINGS)) mvm_linger=20" "${nic_args[@]}"
 w_ping="" h_ping="" hw_ping=""
-if vm_wait_line a MVM-PING "$VM_UP_WAIT"; then
+if vm_wait_line a MVM-TCP "$VM_UP_WAIT"; then
 	w_ping=$(ping_from "$ns_w" "$NET.10")
 	h_ping=$(ping_from "$ns_d" "$NET.10")
 	hw_ping=$(ping_from "$ns_d" "$NET.1")
 fi
 vm_wait_exit a "$VM_EXIT_WAIT"
+a_sink=$(sink_end a)
 phase "VM A done"
 # Until the host's frames to W are in the file (3 s at most), then stop it.
 n=0
@@ -297,48 +385,39 @@ stop_owned "$dump_pid" "$tmp" 20
 wait "$dump_pid" 2>/dev/null
 dump_pid=""
 
-a_ping=$(vm_line a MVM-PING)
-if [ -z "$a_ping" ]; then
-	fail_each "$(vm_verdict a)" stream-vm-pings-wire wire-pings-stream-vm \
-		host-pings-stream-vm host-vm-off-the-wire
+check_vm_ping stream-vm-pings-wire a
+check_peer_ping wire-pings-stream-vm a "$w_ping" W
+check_tcp stream-vm-tcp-to-wire a "$a_sink"
+check_peer_ping host-pings-stream-vm a "$h_ping" "the host port"
+# Unicast frames between the host port and the VM, either way, on the wire;
+# and the host port's ICMP with W, which must be there (the capture works).
+hv=$(wire_count "ether host $MAC_HOST and ether host $MAC_STREAM")
+hw=$(wire_count "icmp and ether host $MAC_HOST")
+if [ "${h_ping%/*}" != "$PINGS" ]; then
+	fail host-vm-off-the-wire "no exchange to look for: the host's pings to the VM failed"
+elif [ "$hv" != 0 ]; then
+	fail host-vm-off-the-wire "$hv frames between the host port and the VM on the wire: $(tcpdump -nn -e -r "$tmp/wire.pcap" "ether host $MAC_HOST and ether host $MAC_STREAM" 2>/dev/null | head -n 3 | tr '\n' '|')"
+elif [ "${hw_ping%/*}" != "$PINGS" ] || [ "$hw" -lt $((2 * PINGS)) ]; then
+	fail host-vm-off-the-wire "the capture is not to be trusted: the host's pings to W ${hw_ping:-not done} answered, $hw ICMP frames of the host port on the wire (expected $((2 * PINGS)))"
 else
-	if [ "${a_ping%%/*}" = "$PINGS" ]; then
-		pass stream-vm-pings-wire
-	else
-		fail stream-vm-pings-wire "the VM's pings to W: $a_ping answered; $(vm_verdict a)"
-	fi
-	if [ "${w_ping%/*}" = "$PINGS" ]; then
-		pass wire-pings-stream-vm
-	else
-		fail wire-pings-stream-vm "W's pings to the VM: $w_ping answered (guest: $(vm_line a MVM-ANSWERED))"
-	fi
-	if [ "${h_ping%/*}" = "$PINGS" ]; then
-		pass host-pings-stream-vm
-	else
-		fail host-pings-stream-vm "the host port's pings to the VM: $h_ping answered (guest: $(vm_line a MVM-ANSWERED))"
-	fi
-	# Unicast frames between the host port and the VM, either way, on the wire;
-	# and between the host port and W, which must be there (the capture works).
-	hv=$(wire_count "ether host $MAC_HOST and ether host $MAC_STREAM")
-	hw=$(wire_count "icmp and ether host $MAC_HOST")
-	if [ "${h_ping%/*}" != "$PINGS" ]; then
-		fail host-vm-off-the-wire "no exchange to look for: the host's pings failed"
-	elif [ "$hv" != 0 ]; then
-		fail host-vm-off-the-wire "$hv frames between the host port and the VM on the wire: $(tcpdump -nn -e -r "$tmp/wire.pcap" "ether host $MAC_HOST and ether host $MAC_STREAM" 2>/dev/null | head -n 3 | tr '\n' '|')"
-	elif [ "${hw_ping%/*}" != "$PINGS" ] || [ "$hw" -lt $((2 * PINGS)) ]; then
-		fail host-vm-off-the-wire "the capture is not to be trusted: the host's pings to W ${hw_ping:-not done} answered, $hw ICMP frames of the host port on the wire (expected $((2 * PINGS)))"
-	else
-		pass host-vm-off-the-wire
-	fi
+	pass host-vm-off-the-wire
 fi
 
-# --- VM R: a second QEMU on the same socket (d) ----------------------------------------
+# --- VM R, a second QEMU on the same socket (d), with VM T on the tap: port (b) ------
 
+sink_start t 5002
 nic "$MAC_STREAM" "stream,id=n0,server=off,addr.type=unix,addr.path=$sock"
 vm_start r "mvm_ip=$NET.10/24 mvm_ping=$NET.1 mvm_count=$PINGS" "${nic_args[@]}"
-vm_wait_line r MVM-PING "$VM_UP_WAIT"
+nic "$MAC_TAP" tap,id=n0,fd=@TAPFD@
+vm_start t --netns "$ns_d" --tap "$if_t" \
+	"mvm_ip=$NET.11/24 mvm_ping=$NET.1 mvm_count=$PINGS mvm_tcp=$NET.1:5002:$TCP_BYTES \
+mvm_answer=$PINGS mvm_linger=20" "${nic_args[@]}"
+t_ping=""
+vm_wait_line t MVM-TCP "$VM_UP_WAIT" && t_ping=$(ping_from "$ns_w" "$NET.11")
+vm_wait_exit t "$VM_EXIT_WAIT"
+t_sink=$(sink_end t)
 vm_wait_exit r "$VM_EXIT_WAIT"
-phase "VM R done"
+phase "VMs R and T done"
 why=$(vm_verdict r)
 if [ -z "$why" ]; then
 	pass stream-reconnect-vm
@@ -347,31 +426,29 @@ else
 		why+="; xstats: $(grep -E '^chardev_peer_(connects|refused): [1-9]' "$last" | tr '\n' ' ')"
 	fail stream-reconnect-vm "$why"
 fi
+check_vm_ping tap-vm-pings-wire t
+check_peer_ping wire-pings-tap-vm t "$t_ping" W
+check_tcp tap-vm-tcp-to-wire t "$t_sink"
 
-# --- VM T on the tap: interface (b) -------------------------------------------------
+# --- VM V on the tap: port, its file with IFF_VNET_HDR (b) ---------------------------
 
+v_tcp="" v_wait=MVM-PING
+if [ "${VM_TAP_OFFLOADS:-0}" = 1 ]; then
+	sink_start v 5003
+	v_tcp="mvm_tcp=$NET.1:5003:$TCP_BYTES" v_wait=MVM-TCP
+fi
 nic "$MAC_TAP" tap,id=n0,fd=@TAPFD@
-vm_start t --netns "$ns_d" --tap "$if_t" --vnet-hdr \
-	"mvm_ip=$NET.11/24 mvm_ping=$NET.1 mvm_count=$PINGS mvm_answer=$PINGS mvm_linger=20" \
-	"${nic_args[@]}"
-t_ping=""
-vm_wait_line t MVM-PING "$VM_UP_WAIT" && t_ping=$(ping_from "$ns_w" "$NET.11")
-vm_wait_exit t "$VM_EXIT_WAIT"
-phase "VM T done"
-v_ping=$(vm_line t MVM-PING)
-if [ -z "$v_ping" ]; then
-	fail_each "$(vm_verdict t)" tap-vm-pings-wire wire-pings-tap-vm
-else
-	if [ "${v_ping%%/*}" = "$PINGS" ]; then
-		pass tap-vm-pings-wire
-	else
-		fail tap-vm-pings-wire "the VM's pings to W: $v_ping answered; $(vm_verdict t)"
-	fi
-	if [ "${t_ping%/*}" = "$PINGS" ]; then
-		pass wire-pings-tap-vm
-	else
-		fail wire-pings-tap-vm "W's pings to the VM: ${t_ping:-none} answered (guest: $(vm_line t MVM-ANSWERED))"
-	fi
+vm_start v --netns "$ns_d" --tap "$if_t" --vnet-hdr \
+	"mvm_ip=$NET.11/24 mvm_ping=$NET.1 mvm_count=$PINGS $v_tcp mvm_answer=$PINGS \
+mvm_linger=20" "${nic_args[@]}"
+v_ping=""
+vm_wait_line v "$v_wait" "$VM_UP_WAIT" && v_ping=$(ping_from "$ns_w" "$NET.11")
+vm_wait_exit v "$VM_EXIT_WAIT"
+phase "VM V done"
+check_vm_ping tap-vnet-vm-pings-wire v
+check_peer_ping wire-pings-tap-vnet-vm v "$v_ping" W
+if [ -n "$v_tcp" ]; then
+	check_tcp tap-vnet-vm-tcp-to-wire v "$(sink_end v)"
 fi
 
 # --- testpmd after all that ---------------------------------------------------------------

@@ -101,7 +101,8 @@ for m in $WANT; do visit "$m"; done
 root=$work/root
 mkdir -p "$root"/{bin,dev,proc,sys,etc,lib/modules}
 cp "$busybox" "$root/bin/busybox"
-for applet in sh mount insmod ip ping sleep cat cut sed awk sysctl sync poweroff reboot; do
+for applet in sh mount insmod ip ping sleep cat cut sed awk sysctl sync poweroff reboot \
+	nc dd timeout head; do
 	ln -s busybox "$root/bin/$applet"
 done
 cp "$here/init" "$root/init"
