@@ -54,6 +54,7 @@
 #include <ethdev_driver.h>
 
 #include "macvtap.h"
+#include "macvtap_client.h"
 
 #define CHARDEV_MAX_FRAME 69632      /* QEMU's largest stream frame */
 #define CHARDEV_SEND_BUF (1 << 20)   /* stream: frames batched into one send */
@@ -66,7 +67,12 @@
 struct chardev_conn {
 	int fd;
 	struct rte_pmd_macvtap_file *file;
+	size_t pending;              /* bytes in out the peer could not take yet */
+	uint8_t *buf;                /* a message from the peer (CHARDEV_MAX_MSG bytes) */
+	uint8_t *out;                /* a message to the peer (CHARDEV_MAX_MSG bytes) */
 };
+
+#define CHARDEV_MAX_MSG (CHARDEV_MAX_FRAME + 256)  /* a frame behind a header */
 
 struct macvtap_chardev {
 	struct macvtap_dev *dev;
@@ -678,6 +684,157 @@ chardev_if_from(struct macvtap_chardev *c)
 	count(&c->stats.from_peer_packets, frames);
 }
 
+/* ---- seqpacket: each connection is one open tap file ---- */
+
+static void
+seq_conn_close(struct macvtap_chardev *c, struct chardev_conn *conn)
+{
+	close(conn->fd);
+	conn->fd = -1;
+	/* The control lock, taken by closing the file, is never taken under io_lock. */
+	if (conn->file != NULL)
+		rte_pmd_macvtap_file_close(conn->file);
+	conn->file = NULL;
+	free(conn->buf);
+	free(conn->out);
+	conn->buf = NULL;
+	conn->out = NULL;
+	conn->pending = 0;
+	c->nb_conns--;
+}
+
+/* Answer a connection that cannot have a file, then hang up. */
+static void
+seq_refuse(struct macvtap_chardev *c, int fd, int err)
+{
+	struct macvtap_ctl_msg ans = { .request = TUNGETFEATURES, .result = err };
+
+	memcpy(ans.magic, MACVTAP_CTL_MAGIC_BYTES, 4);
+	if (send(fd, &ans, offsetof(struct macvtap_ctl_msg, arg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		MACVTAP_LOG(DEBUG, "%s: chardev: a refused peer left first", c->name);
+	close(fd);
+	count(&c->stats.peer_refused, 1);
+}
+
+static void
+seq_accept(struct macvtap_chardev *c)
+{
+	int fd;
+
+	while ((fd = accept4(c->sock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct chardev_conn *conn = NULL;
+		unsigned int i;
+
+		for (i = 0; i < RTE_DIM(c->conns) && conn == NULL; i++)
+			if (c->conns[i].fd < 0)
+				conn = &c->conns[i];
+		if (conn == NULL) {
+			seq_refuse(c, fd, -EBUSY);
+			continue;
+		}
+		conn->buf = malloc(CHARDEV_MAX_MSG);
+		conn->out = malloc(CHARDEV_MAX_MSG);
+		if (conn->buf == NULL || conn->out == NULL) {
+			free(conn->buf);
+			free(conn->out);
+			conn->buf = conn->out = NULL;
+			seq_refuse(c, fd, -ENOMEM);
+			continue;
+		}
+		conn->file = chardev_file_open(c, true);
+		if (conn->file == NULL) {
+			free(conn->buf);
+			free(conn->out);
+			conn->buf = conn->out = NULL;
+			seq_refuse(c, fd, -EBUSY);
+			continue;
+		}
+		conn->fd = fd;
+		c->nb_conns++;
+		count(&c->stats.peer_connects, 1);
+	}
+}
+
+/* A control message: the file's ioctl, answered with the argument as it left it. */
+static void
+seq_ioctl(struct macvtap_chardev *c, struct chardev_conn *conn, size_t len)
+{
+	struct macvtap_ctl_msg *m = (struct macvtap_ctl_msg *)conn->buf;
+	size_t hdr = offsetof(struct macvtap_ctl_msg, arg);
+	union {
+		uint8_t bytes[MACVTAP_CTL_MAX_ARG];
+		uint64_t value;
+		struct ifreq ifr;
+	} arg;
+
+	if (len < hdr || len > sizeof(*m) || m->arg_len != len - hdr) {
+		count(&c->stats.peer_errors, 1);
+		return;
+	}
+	memset(&arg, 0, sizeof(arg));
+	memcpy(arg.bytes, m->arg, m->arg_len);
+	m->result = rte_pmd_macvtap_file_ioctl(conn->file, m->request,
+		m->request == (uint32_t)TUNSETOFFLOAD ? (void *)(uintptr_t)arg.value : arg.bytes);
+	memcpy(m->arg, arg.bytes, m->arg_len);
+	if (send(conn->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		count(&c->stats.to_peer_dropped, 1);
+}
+
+/* A connection's messages: frames written to its file, control messages answered. */
+static bool
+seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
+{
+	unsigned int frames = 0, i;
+
+	for (i = 0; i < CHARDEV_BUDGET; i++) {
+		ssize_t n = recv(conn->fd, conn->buf, CHARDEV_MAX_MSG, MSG_TRUNC);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return false;
+		if (n < 0)
+			break;
+		if (n > CHARDEV_MAX_MSG) {
+			count(&c->stats.peer_errors, 1);
+			continue;
+		}
+		if (n >= 4 && memcmp(conn->buf, MACVTAP_CTL_MAGIC_BYTES, 4) == 0) {
+			seq_ioctl(c, conn, (size_t)n);
+			continue;
+		}
+		if (rte_pmd_macvtap_file_write(conn->file, conn->buf, (size_t)n) > 0)
+			frames++;
+	}
+	count(&c->stats.from_peer_packets, frames);
+	return true;
+}
+
+/* A connection's frames, one message each; one the peer cannot take waits. */
+static void
+seq_to_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
+{
+	unsigned int frames = 0, i;
+
+	for (i = 0; i < CHARDEV_BUDGET; i++) {
+		ssize_t n;
+
+		if (conn->pending == 0) {
+			n = rte_pmd_macvtap_file_read(conn->file, conn->out, CHARDEV_MAX_MSG);
+			if (n <= 0)
+				break;
+			conn->pending = (size_t)n;
+		}
+		n = send(conn->fd, conn->out, conn->pending, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			count(&c->stats.to_peer_dropped, 1);
+		else
+			frames++;
+		conn->pending = 0;
+	}
+	count(&c->stats.to_peer_packets, frames);
+}
+
 /* One turn of frame work, with the port started, under io_lock. */
 static void
 chardev_move(struct macvtap_chardev *c, const struct pollfd *peer_pfd)
@@ -710,11 +867,69 @@ dispatcher_runs(void)
 	return rte_pmd_macvtap_dispatch_service_id(&id) == 0 && rte_service_runstate_get(id) == 1;
 }
 
+/* The seqpacket endpoint's loop: a listening socket and a file per connection. */
+static void
+seq_turn(struct macvtap_chardev *c)
+{
+	struct pollfd pfd[2 + 2 * CHARDEV_MAX_CONNS];
+	struct chardev_conn *polled[CHARDEV_MAX_CONNS];
+	bool started = c->dev->started, gone[CHARDEV_MAX_CONNS] = { false };
+	unsigned int i, nb = 0;
+	int n = 0, timeout;
+	eventfd_t v;
+
+	pfd[n++] = (struct pollfd){ .fd = c->wake, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
+	for (i = 0; i < RTE_DIM(c->conns); i++) {
+		struct chardev_conn *conn = &c->conns[i];
+		int efd;
+
+		if (conn->fd < 0)
+			continue;
+		polled[nb++] = conn;
+		pfd[n++] = (struct pollfd){ .fd = conn->fd, .events = (short)(
+			(started ? POLLIN : 0) | (conn->pending != 0 ? POLLOUT : 0)) };
+		efd = rte_pmd_macvtap_file_fd(conn->file);
+		pfd[n++] = (struct pollfd){ .fd = started ? efd : -1, .events = POLLIN };
+	}
+	timeout = !started || nb == 0 || dispatcher_runs() ? CHARDEV_IDLE_MS : CHARDEV_POLL_MS;
+	if (poll(pfd, (nfds_t)n, timeout) < 0)
+		return;
+	if (pfd[0].revents & POLLIN)
+		eventfd_read(c->wake, &v);
+	if (pfd[1].revents & POLLIN)
+		seq_accept(c);
+	pthread_mutex_lock(&c->io_lock);
+	for (i = 0; i < nb; i++) {
+		const struct pollfd *p = &pfd[2 + 2 * i];
+
+		if (p->revents & (POLLERR | POLLNVAL)) {
+			gone[i] = true;
+			continue;
+		}
+		if (!c->dev->started) {
+			gone[i] = (p->revents & POLLHUP) != 0;
+			continue;
+		}
+		if ((p->revents & (POLLIN | POLLHUP)) && !seq_from_peer(c, polled[i])) {
+			gone[i] = true;
+			continue;
+		}
+		seq_to_peer(c, polled[i]);
+	}
+	pthread_mutex_unlock(&c->io_lock);
+	for (i = 0; i < nb; i++)
+		if (gone[i])
+			seq_conn_close(c, polled[i]);
+}
+
 static void *
 chardev_thread(void *arg)
 {
 	struct macvtap_chardev *c = arg;
 
+	while (c->a.kind == MACVTAP_CHARDEV_SEQPACKET && !c->stop)
+		seq_turn(c);
 	while (!c->stop) {
 		struct pollfd pfd[4];
 		const struct pollfd *peer_pfd = NULL;
@@ -805,12 +1020,9 @@ macvtap_chardev_destroy(struct macvtap_dev *dev)
 		eventfd_write(c->wake, 1);
 		pthread_join(c->thread, NULL);
 	}
-	for (i = 0; i < RTE_DIM(c->conns); i++) {
+	for (i = 0; i < RTE_DIM(c->conns); i++)
 		if (c->conns[i].fd >= 0)
-			close(c->conns[i].fd);
-		if (c->conns[i].file != NULL)
-			rte_pmd_macvtap_file_close(c->conns[i].file);
-	}
+			seq_conn_close(c, &c->conns[i]);
 	if (c->peer >= 0)
 		close(c->peer);
 	if (c->file != NULL)
