@@ -5,6 +5,7 @@
 /* The client of a chardev=seqpacket endpoint: see macvtap_client.h. */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,7 +29,12 @@ struct macvtap_client {
 	int fd;
 	unsigned int head, nb_kept;
 	struct kept_frame kept[CLIENT_MAX_KEPT];
+	uint8_t *batch;              /* the batch message being unpacked, or NULL */
+	size_t batch_len, batch_off;
+	uint32_t batch_left;         /* frames of it not read yet */
 };
+
+#define CLIENT_MAX_BATCH_MSG (2 * CLIENT_MAX_MSG)
 
 struct macvtap_client *
 macvtap_client_open(const char *path)
@@ -80,6 +86,7 @@ macvtap_client_close(struct macvtap_client *c)
 		c->head = (c->head + 1) % CLIENT_MAX_KEPT;
 		c->nb_kept--;
 	}
+	free(c->batch);
 	close(c->fd);
 	free(c);
 }
@@ -103,6 +110,43 @@ is_ctl(const void *msg, size_t len)
 	       memcmp(msg, MACVTAP_CTL_MAGIC_BYTES, 4) == 0;
 }
 
+static int
+is_batch(const void *msg, size_t len)
+{
+	return len >= 8 && memcmp(msg, MACVTAP_BATCH_MAGIC_BYTES, 4) == 0;
+}
+
+/* The next frame of the batch being unpacked into buf; -1 when it is done or broken. */
+static ssize_t
+batch_next(struct macvtap_client *c, void *buf, size_t len)
+{
+	uint32_t flen;
+
+	if (c->batch_left == 0 || c->batch_len - c->batch_off < sizeof(flen)) {
+		c->batch_left = 0;
+		return -1;
+	}
+	memcpy(&flen, c->batch + c->batch_off, sizeof(flen));
+	c->batch_off += sizeof(flen);
+	if (flen > c->batch_len - c->batch_off) {
+		c->batch_left = 0;
+		return -1;
+	}
+	memcpy(buf, c->batch + c->batch_off, flen < len ? flen : len);
+	c->batch_off += flen;
+	c->batch_left--;
+	return flen < len ? flen : len;
+}
+
+/* A batch message received: unpack it from now on. */
+static void
+batch_start(struct macvtap_client *c, size_t len)
+{
+	memcpy(&c->batch_left, c->batch + 4, sizeof(c->batch_left));
+	c->batch_len = len;
+	c->batch_off = 8;
+}
+
 ssize_t
 macvtap_client_read(struct macvtap_client *c, void *buf, size_t len, int flags)
 {
@@ -123,16 +167,119 @@ macvtap_client_read(struct macvtap_client *c, void *buf, size_t len, int flags)
 		return n;
 	}
 	for (;;) {
-		n = recv(c->fd, buf, len, flags & MSG_DONTWAIT);
+		if (c->batch != NULL) {
+			n = batch_next(c, buf, len);
+			if (n >= 0)
+				return n;
+			n = recv(c->fd, c->batch, CLIENT_MAX_BATCH_MSG, flags & MSG_DONTWAIT);
+			if (n > 0 && is_batch(c->batch, (size_t)n)) {
+				batch_start(c, (size_t)n);
+				continue;
+			}
+			/* One frame alone comes as it is. */
+			if (n > 0 && !is_ctl(c->batch, (size_t)n)) {
+				memcpy(buf, c->batch, (size_t)n < len ? (size_t)n : len);
+				return (size_t)n < len ? n : (ssize_t)len;
+			}
+		} else {
+			n = recv(c->fd, buf, len, flags & MSG_DONTWAIT);
+		}
 		if (n == 0) {
 			errno = ECONNRESET;
 			return -1;
 		}
 		/* A late answer to an ioctl that gave up is not a frame. */
-		if (n > 0 && is_ctl(buf, (size_t)n))
+		if (n > 0 && is_ctl(c->batch != NULL ? c->batch : buf, (size_t)n))
 			continue;
 		return n;
 	}
+}
+
+#define CLIENT_BURST 64
+
+int
+macvtap_client_read_burst(struct macvtap_client *c, struct iovec *frames, unsigned int n,
+			  int flags)
+{
+	struct mmsghdr msgs[CLIENT_BURST];
+	unsigned int i, got = 0;
+	int r;
+
+	if (c == NULL || frames == NULL || n == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Frames kept while an ioctl waited are the oldest: one call hands them alone. */
+	for (; c->nb_kept != 0 && got < n; got++) {
+		ssize_t len = macvtap_client_read(c, frames[got].iov_base, frames[got].iov_len, 0);
+
+		frames[got].iov_len = (size_t)len;
+	}
+	if (got != 0)
+		return (int)got;
+	if (c->batch != NULL) {
+		/* Batches: the first frame may wait, the rest only come from what is here. */
+		for (; got < n; got++) {
+			ssize_t len;
+
+			if (c->batch_left == 0 && got != 0)
+				break;
+			len = macvtap_client_read(c, frames[got].iov_base, frames[got].iov_len,
+						  got == 0 ? flags : MSG_DONTWAIT);
+			if (len < 0)
+				break;
+			frames[got].iov_len = (size_t)len;
+		}
+		return got != 0 ? (int)got : -1;
+	}
+	n = n < CLIENT_BURST ? n : CLIENT_BURST;
+	for (;;) {
+		memset(msgs, 0, sizeof(msgs[0]) * n);
+		for (i = 0; i < n; i++) {
+			msgs[i].msg_hdr.msg_iov = &frames[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = recvmmsg(c->fd, msgs, n, flags & MSG_DONTWAIT, NULL);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		/* Late answers to ioctls are not frames: squeezed out. */
+		for (i = 0, got = 0; i < (unsigned int)r; i++) {
+			size_t len = msgs[i].msg_len;
+
+			if (is_ctl(frames[i].iov_base, len))
+				continue;
+			if (got != i) {
+				len = len < frames[got].iov_len ? len : frames[got].iov_len;
+				memcpy(frames[got].iov_base, frames[i].iov_base, len);
+			}
+			frames[got++].iov_len = len;
+		}
+		if (got != 0)
+			return (int)got;
+	}
+}
+
+int
+macvtap_client_set_batch(struct macvtap_client *c, unsigned int frames)
+{
+	int v = (int)frames;
+
+	if (c == NULL || frames == 0 || frames > MACVTAP_BATCH_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (frames > 1 && c->batch == NULL) {
+		c->batch = malloc(CLIENT_MAX_BATCH_MSG);
+		if (c->batch == NULL)
+			return -1;
+	}
+	if (macvtap_client_ioctl(c, MACVTAP_CTL_SETBATCH, &v) != 0)
+		return -1;
+	return 0;
 }
 
 ssize_t
@@ -160,6 +307,7 @@ arg_size(unsigned long request)
 		return sizeof(uint64_t);
 	case TUNGETFEATURES:
 		return sizeof(unsigned int);
+	case MACVTAP_CTL_SETBATCH:
 	case TUNSETSNDBUF:
 	case TUNGETVNETHDRSZ:
 	case TUNSETVNETHDRSZ:
@@ -198,6 +346,7 @@ macvtap_client_ioctl(struct macvtap_client *c, unsigned long request, void *arg)
 	uint8_t *msg;
 	ssize_t n;
 	int ret = -1;
+	bool sent;
 
 	if (c == NULL) {
 		errno = EINVAL;
@@ -206,6 +355,14 @@ macvtap_client_ioctl(struct macvtap_client *c, unsigned long request, void *arg)
 	if (request != TUNSETOFFLOAD && arg == NULL) {
 		errno = EFAULT;
 		return -1;
+	}
+	/* Frames of a batch not read yet go before any that come meanwhile. */
+	if (c->batch != NULL) {
+		static uint8_t frame[CLIENT_MAX_MSG];
+		ssize_t flen;
+
+		while ((flen = batch_next(c, frame, sizeof(frame))) >= 0)
+			keep(c, frame, (size_t)flen);
 	}
 	memcpy(req.magic, MACVTAP_CTL_MAGIC_BYTES, 4);
 	req.arg_len = (uint32_t)len;
@@ -216,17 +373,37 @@ macvtap_client_ioctl(struct macvtap_client *c, unsigned long request, void *arg)
 	} else if (len != 0) {
 		memcpy(req.arg, arg, len);
 	}
-	if (send(c->fd, &req, offsetof(struct macvtap_ctl_msg, arg) + len, MSG_NOSIGNAL) < 0)
-		return -1;
-	msg = malloc(CLIENT_MAX_MSG);
+	/* An endpoint that refused the connection answered before hanging up: read on. */
+	sent = send(c->fd, &req, offsetof(struct macvtap_ctl_msg, arg) + len, MSG_NOSIGNAL) >= 0;
+	msg = malloc(CLIENT_MAX_BATCH_MSG);
 	if (msg == NULL)
 		return -1;
 	for (;;) {
-		n = recv(c->fd, msg, CLIENT_MAX_MSG, 0);
+		n = recv(c->fd, msg, CLIENT_MAX_BATCH_MSG, sent ? 0 : MSG_DONTWAIT);
+		if (n < 0 && !sent)
+			errno = ECONNRESET;
 		if (n <= 0) {
 			if (n == 0)
 				errno = ECONNRESET;
 			break;
+		}
+		if (is_batch(msg, (size_t)n)) {
+			uint8_t *saved = c->batch;
+			size_t saved_len = c->batch_len, saved_off = c->batch_off;
+			uint32_t saved_left = c->batch_left;
+			static uint8_t frame[CLIENT_MAX_MSG];
+			ssize_t flen;
+
+			/* Its frames are kept, one by one, for the reads. */
+			c->batch = msg;
+			batch_start(c, (size_t)n);
+			while ((flen = batch_next(c, frame, sizeof(frame))) >= 0)
+				keep(c, frame, (size_t)flen);
+			c->batch = saved;
+			c->batch_len = saved_len;
+			c->batch_off = saved_off;
+			c->batch_left = saved_left;
+			continue;
 		}
 		if (!is_ctl(msg, (size_t)n)) {
 			keep(c, msg, (size_t)n);

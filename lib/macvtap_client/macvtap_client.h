@@ -39,6 +39,20 @@ extern "C" {
 /** The largest ioctl argument carried (a struct ifreq is 40 bytes). */
 #define MACVTAP_CTL_MAX_ARG 64
 
+/**
+ * Not an ioctl of the kernel's: the most frames the endpoint may put in one
+ * message to this connection (int argument, 1 to MACVTAP_BATCH_MAX; 1, the
+ * default, is one frame per message as a tap file reads). A batch message
+ * starts with MACVTAP_BATCH_MAGIC_BYTES and a 32-bit frame count, then each
+ * frame as a 32-bit length and its bytes (header included); lengths and
+ * count in host byte order. macvtap_client_set_batch() turns it on and the
+ * reads unpack it.
+ */
+#define MACVTAP_CTL_SETBATCH 0x4d564201u
+#define MACVTAP_BATCH_MAX 64
+/** The first four bytes of a batch message: 0xfe 'M' 'V' 'B'. */
+#define MACVTAP_BATCH_MAGIC_BYTES "\xfeMVB"
+
 /** A control message: an ioctl request, or its answer. */
 struct macvtap_ctl_msg {
 	char magic[4];          /**< MACVTAP_CTL_MAGIC_BYTES */
@@ -74,6 +88,23 @@ unsigned int macvtap_client_pending(const struct macvtap_client *c);
  *   (EAGAIN: no frame with MSG_DONTWAIT; ECONNRESET: the endpoint went).
  */
 ssize_t macvtap_client_read(struct macvtap_client *c, void *buf, size_t len, int flags);
+
+/**
+ * Read up to n frames in one call (recvmmsg), each as macvtap_client_read()
+ * reads one: frames[i] is a buffer, whose iov_len becomes the bytes read.
+ * @param flags 0 to wait for the first frame, MSG_DONTWAIT not to.
+ * @return frames read (at least 1), or -1 with errno as for macvtap_client_read().
+ */
+int macvtap_client_read_burst(struct macvtap_client *c, struct iovec *frames, unsigned int n,
+			      int flags);
+
+/**
+ * Let the endpoint send up to frames frames per message (MACVTAP_CTL_SETBATCH):
+ * fewer system calls on both sides for a reader that takes many frames; the
+ * reads still return one frame each.
+ * @return 0, or -1 with errno (EINVAL: frames is 0 or above MACVTAP_BATCH_MAX).
+ */
+int macvtap_client_set_batch(struct macvtap_client *c, unsigned int frames);
 
 /**
  * Write one frame behind its virtio-net header, as write() of /dev/tapN.
