@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 build=${MACVTAP_BUILD_DIR:-$ROOT/build}
 testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
-JSON= WINDOW=3 WARMUP=1
+JSON='' WINDOW=3 WARMUP=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--json) JSON=$2; shift 2 ;;
