@@ -17,6 +17,9 @@
 
 #include "macvtap_client.h"
 
+static const uint8_t ctl_magic[4] = MACVTAP_CTL_MAGIC;
+static const uint8_t batch_magic[4] = MACVTAP_BATCH_MAGIC;
+
 #define CLIENT_MAX_MSG (69632 + 256)   /* a frame and its header */
 #define CLIENT_MAX_KEPT 256            /* frames kept while an ioctl waits */
 
@@ -107,13 +110,13 @@ static int
 is_ctl(const void *msg, size_t len)
 {
 	return len >= offsetof(struct macvtap_ctl_msg, arg) &&
-	       memcmp(msg, MACVTAP_CTL_MAGIC_BYTES, 4) == 0;
+	       memcmp(msg, ctl_magic, sizeof(ctl_magic)) == 0;
 }
 
 static int
 is_batch(const void *msg, size_t len)
 {
-	return len >= 8 && memcmp(msg, MACVTAP_BATCH_MAGIC_BYTES, 4) == 0;
+	return len >= 8 && memcmp(msg, batch_magic, sizeof(batch_magic)) == 0;
 }
 
 /* The next frame of the batch being unpacked into buf; -1 when it is done or broken. */
@@ -364,7 +367,7 @@ macvtap_client_ioctl(struct macvtap_client *c, unsigned long request, void *arg)
 		while ((flen = batch_next(c, frame, sizeof(frame))) >= 0)
 			keep(c, frame, (size_t)flen);
 	}
-	memcpy(req.magic, MACVTAP_CTL_MAGIC_BYTES, 4);
+	memcpy(req.magic, ctl_magic, sizeof(ctl_magic));
 	req.arg_len = (uint32_t)len;
 	if (request == TUNSETOFFLOAD) {
 		uint64_t v = (uintptr_t)arg;

@@ -34,8 +34,8 @@
 extern "C" {
 #endif
 
-/** The first four bytes of a control message: 0xff 'M' 'V' 'T'. */
-#define MACVTAP_CTL_MAGIC_BYTES "\xffMVT"
+/** The first four bytes of a control message, as an initializer of uint8_t[4]. */
+#define MACVTAP_CTL_MAGIC { 0xff, 'M', 'V', 'T' }
 /** The largest ioctl argument carried (a struct ifreq is 40 bytes). */
 #define MACVTAP_CTL_MAX_ARG 64
 
@@ -43,19 +43,19 @@ extern "C" {
  * Not an ioctl of the kernel's: the most frames the endpoint may put in one
  * message to this connection (int argument, 1 to MACVTAP_BATCH_MAX; 1, the
  * default, is one frame per message as a tap file reads). A batch message
- * starts with MACVTAP_BATCH_MAGIC_BYTES and a 32-bit frame count, then each
+ * starts with MACVTAP_BATCH_MAGIC and a 32-bit frame count, then each
  * frame as a 32-bit length and its bytes (header included); lengths and
  * count in host byte order. macvtap_client_set_batch() turns it on and the
  * reads unpack it.
  */
 #define MACVTAP_CTL_SETBATCH 0x4d564201u
 #define MACVTAP_BATCH_MAX 64
-/** The first four bytes of a batch message: 0xfe 'M' 'V' 'B'. */
-#define MACVTAP_BATCH_MAGIC_BYTES "\xfeMVB"
+/** The first four bytes of a batch message, as an initializer of uint8_t[4]. */
+#define MACVTAP_BATCH_MAGIC { 0xfe, 'M', 'V', 'B' }
 
 /** A control message: an ioctl request, or its answer. */
 struct macvtap_ctl_msg {
-	char magic[4];          /**< MACVTAP_CTL_MAGIC_BYTES */
+	uint8_t magic[4];       /**< MACVTAP_CTL_MAGIC */
 	uint32_t request;       /**< TUNSETIFF, TUNSETOFFLOAD, SIOCGIFHWADDR... */
 	int32_t result;         /**< answer: 0 or -errno; request: 0 */
 	uint32_t arg_len;       /**< bytes of arg used */

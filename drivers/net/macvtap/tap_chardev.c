@@ -694,6 +694,9 @@ chardev_if_from(struct macvtap_chardev *c)
 
 /* ---- seqpacket: each connection is one open tap file ---- */
 
+static const uint8_t ctl_magic[4] = MACVTAP_CTL_MAGIC;
+static const uint8_t batch_magic[4] = MACVTAP_BATCH_MAGIC;
+
 /* Frames in messages [from, to) of a connection's out. */
 static uint64_t
 seq_frames(const struct chardev_conn *conn, unsigned int from, unsigned int to)
@@ -729,7 +732,7 @@ seq_refuse(struct macvtap_chardev *c, int fd, int err)
 {
 	struct macvtap_ctl_msg ans = { .request = TUNGETFEATURES, .result = err };
 
-	memcpy(ans.magic, MACVTAP_CTL_MAGIC_BYTES, 4);
+	memcpy(ans.magic, ctl_magic, sizeof(ctl_magic));
 	if (send(fd, &ans, offsetof(struct macvtap_ctl_msg, arg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		MACVTAP_LOG(DEBUG, "%s: chardev: a refused peer left first", c->name);
 	close(fd);
@@ -829,7 +832,7 @@ seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
 			count(&c->stats.peer_errors, 1);
 			continue;
 		}
-		if (n >= 4 && memcmp(conn->buf, MACVTAP_CTL_MAGIC_BYTES, 4) == 0) {
+		if (n >= 4 && memcmp(conn->buf, ctl_magic, sizeof(ctl_magic)) == 0) {
 			seq_ioctl(c, conn, (size_t)n);
 			continue;
 		}
@@ -870,7 +873,7 @@ seq_fill_slot(struct chardev_conn *conn, uint8_t *slot, uint8_t *frames)
 	}
 	if (nb == 0)
 		return 0;
-	memcpy(slot, MACVTAP_BATCH_MAGIC_BYTES, 4);
+	memcpy(slot, batch_magic, sizeof(batch_magic));
 	memcpy(slot + 4, &nb, sizeof(nb));
 	*frames = (uint8_t)nb;
 	return used;

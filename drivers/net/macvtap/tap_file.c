@@ -717,7 +717,7 @@ rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **
 			      uint16_t n)
 {
 	struct tap_queue *q;
-	uint16_t got;
+	uint16_t got, i;
 
 	if (f == NULL || f->dev == NULL || !f->attached || pkts == NULL)
 		return 0;
@@ -727,8 +727,8 @@ rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **
 	rte_pktmbuf_free_bulk(f->stash + f->stash_head - f->nb_read, f->nb_read);
 	f->nb_read = 0;
 	got = RTE_MIN(n, (uint16_t)(f->stash_len - f->stash_head));
-	memcpy(pkts, f->stash + f->stash_head, got * sizeof(*pkts));
-	f->stash_head += got;
+	for (i = 0; i < got; i++)
+		pkts[i] = f->stash[f->stash_head++];
 	if (f->stash_head == f->stash_len)
 		f->stash_head = f->stash_len = 0;
 	if (got < n)
