@@ -96,5 +96,34 @@ if [ "$kernel" = 1 ] && [ -x app/bench/kernel_tap_rate.sh ]; then
 	echo "\$ ${c[*]}" | tee -a "$log"
 	"${c[@]}" 2>&1 | grep -E '^(kernel-tap|SKIP|FAIL)' | tee -a "$log"
 fi
+# One reader of one port, the same 64-byte frames: the tap file read in
+# process (dpdk-macvtap-bench file-read) and the seqpacket endpoint from
+# another process, each against the kernel's /dev/tapN reader alone (its
+# drain figure), all from this run.
+c=(bash app/bench/seqpacket_rate.sh --json "$out/seqpacket.json")
+echo "\$ ${c[*]}" | tee -a "$log"
+"${c[@]}" 2>&1 | grep -E '^(seqpacket|SKIP|FAIL)' | tee -a "$log"
+python3 - "$out" <<'PY' 2>&1 | tee -a "$log"
+import json, os, sys
+out = sys.argv[1]
+def load(name):
+    try:
+        return json.load(open(os.path.join(out, name)))
+    except (OSError, ValueError):
+        return None
+bench, kern, seq = load("bench.json"), load("kernel_tap.json"), load("seqpacket.json")
+k = kern.get("reader_drain_fps") if kern else None
+if not k:
+    print("tap-readers: no kernel reader figure in this run: no ratios")
+    sys.exit(0)
+fr = [r for r in (bench or {}).get("results", []) if r["kind"] == "file-read"]
+line = "tap-readers: kernel /dev/tapN reader %.3f M/s" % (k / 1e6)
+if fr:
+    line += "; in-process read %.2f M/s = %.1fx" % (fr[0]["macvtap_mpps"], fr[0]["macvtap_mpps"] * 1e6 / k)
+if seq:
+    line += "; seqpacket %.3f M/s = %.1fx (batch 1), %.3f M/s = %.1fx (batch 32)" % (
+        seq["fps_batch1"] / 1e6, seq["fps_batch1"] / k, seq["fps_batch32"] / 1e6, seq["fps_batch32"] / k)
+print(line)
+PY
 echo "results: $out" | tee -a "$log"
 exit "$rc"

@@ -111,6 +111,7 @@ struct tap_queue {
 	uint32_t efd_armed;          /* its reader found it empty: the next producer wakes it */
 	bool detached;               /* its file detached it (TUNSETQUEUE): no frame is chosen for it */
 	uint64_t held_bursts;        /* rx bursts refused while held; the consumer's own count */
+	uint64_t file_closed_dropped; /* taken by a tap file, not read when it closed */
 	/*
 	 * Counters by producer, as the kernel's per-CPU stats: each lower RX
 	 * queue's poller, and each lower TX queue's bridge senders, hold a lock

@@ -84,6 +84,7 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 			continue;
 		tap_queue_stats_reset(q);
 		zero(&q->held_bursts);
+		zero(&q->file_closed_dropped);
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
 		struct macvtap_txq *q = data->tx_queues[i];
@@ -127,6 +128,8 @@ static const struct xstat_def xstat_defs[] = {
 	{ "tx_copy_failed", XS_TXQ, offsetof(struct macvtap_txq, tx_copy_failed) },
 	{ "tx_file_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_file_dropped) },
 	{ "rx_burst_held", XS_RXQ_CONSUMER, offsetof(struct tap_queue, held_bursts) },
+	{ "rx_file_closed_dropped", XS_RXQ_CONSUMER,
+	  offsetof(struct tap_queue, file_closed_dropped) },
 	{ "lower_rx_packets", XS_LOWER,
 	  offsetof(struct rte_pmd_macvtap_lower_stats, rx_packets) },
 	{ "lower_rx_no_port_dropped", XS_LOWER,

@@ -54,6 +54,7 @@
 #include <ethdev_driver.h>
 
 #include "macvtap.h"
+#include "macvtap_client.h"
 
 #define CHARDEV_MAX_FRAME 69632      /* QEMU's largest stream frame */
 #define CHARDEV_SEND_BUF (1 << 20)   /* stream: frames batched into one send */
@@ -62,11 +63,23 @@
 #define CHARDEV_IDLE_MS 100          /* sleep while the dispatcher service wakes us */
 #define CHARDEV_MAX_CONNS 64         /* seqpacket connections (each holds a queue) */
 
+#define CHARDEV_SEQ_BATCH 32         /* messages per sendmmsg() */
+
 /* A seqpacket connection: one open tap file. */
 struct chardev_conn {
 	int fd;
 	struct rte_pmd_macvtap_file *file;
+	uint8_t *buf;                /* a message from the peer (CHARDEV_MAX_MSG bytes) */
+	uint8_t *out;                /* messages to the peer, one per CHARDEV_MAX_MSG slot */
+	unsigned int pending;        /* messages in out, not sent yet */
+	unsigned int batch;          /* frames per message (MACVTAP_CTL_SETBATCH), 1 by default */
+	uint32_t out_len[CHARDEV_SEQ_BATCH];
+	uint8_t out_frames[CHARDEV_SEQ_BATCH]; /* frames in each message */
 };
+
+#define CHARDEV_MAX_MSG (CHARDEV_MAX_FRAME + 256)  /* a frame behind a header */
+/* A slot of out: a message, or a batch of frames filled up to CHARDEV_MAX_MSG and one more. */
+#define CHARDEV_SLOT (2 * CHARDEV_MAX_MSG + 8)
 
 struct macvtap_chardev {
 	struct macvtap_dev *dev;
@@ -82,6 +95,7 @@ struct macvtap_chardev {
 	int wake;                    /* eventfd: stop, or look again */
 	volatile bool stop;
 	bool running;
+	bool busy;                   /* the last turn moved frames: no sleep before the next */
 	pthread_t thread;
 	pthread_mutex_t io_lock;     /* held by the thread while it moves frames */
 	uint32_t nb_conns;
@@ -678,6 +692,249 @@ chardev_if_from(struct macvtap_chardev *c)
 	count(&c->stats.from_peer_packets, frames);
 }
 
+/* ---- seqpacket: each connection is one open tap file ---- */
+
+static const uint8_t ctl_magic[4] = MACVTAP_CTL_MAGIC;
+static const uint8_t batch_magic[4] = MACVTAP_BATCH_MAGIC;
+
+/* Frames in messages [from, to) of a connection's out. */
+static uint64_t
+seq_frames(const struct chardev_conn *conn, unsigned int from, unsigned int to)
+{
+	uint64_t n = 0;
+
+	for (; from < to; from++)
+		n += conn->out_frames[from];
+	return n;
+}
+
+static void
+seq_conn_close(struct macvtap_chardev *c, struct chardev_conn *conn)
+{
+	close(conn->fd);
+	conn->fd = -1;
+	/* The control lock, taken by closing the file, is never taken under io_lock. */
+	if (conn->file != NULL)
+		rte_pmd_macvtap_file_close(conn->file);
+	conn->file = NULL;
+	free(conn->buf);
+	free(conn->out);
+	conn->buf = NULL;
+	conn->out = NULL;
+	count(&c->stats.to_peer_dropped, seq_frames(conn, 0, conn->pending));
+	conn->pending = 0;
+	c->nb_conns--;
+}
+
+/* Answer a connection that cannot have a file, then hang up. */
+static void
+seq_refuse(struct macvtap_chardev *c, int fd, int err)
+{
+	struct macvtap_ctl_msg ans = { .request = TUNGETFEATURES, .result = err };
+
+	memcpy(ans.magic, ctl_magic, sizeof(ctl_magic));
+	if (send(fd, &ans, offsetof(struct macvtap_ctl_msg, arg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		MACVTAP_LOG(DEBUG, "%s: chardev: a refused peer left first", c->name);
+	close(fd);
+	count(&c->stats.peer_refused, 1);
+}
+
+static void
+seq_accept(struct macvtap_chardev *c)
+{
+	int fd;
+
+	while ((fd = accept4(c->sock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct chardev_conn *conn = NULL;
+		unsigned int i;
+
+		for (i = 0; i < RTE_DIM(c->conns) && conn == NULL; i++)
+			if (c->conns[i].fd < 0)
+				conn = &c->conns[i];
+		if (conn == NULL) {
+			seq_refuse(c, fd, -EBUSY);
+			continue;
+		}
+		conn->buf = malloc(CHARDEV_MAX_MSG);
+		/* Slots for a whole batch; only the bytes frames use are touched. */
+		conn->out = malloc((size_t)CHARDEV_SEQ_BATCH * CHARDEV_SLOT);
+		conn->batch = 1;
+		if (conn->buf == NULL || conn->out == NULL) {
+			free(conn->buf);
+			free(conn->out);
+			conn->buf = conn->out = NULL;
+			seq_refuse(c, fd, -ENOMEM);
+			continue;
+		}
+		conn->file = chardev_file_open(c, true);
+		if (conn->file == NULL) {
+			free(conn->buf);
+			free(conn->out);
+			conn->buf = conn->out = NULL;
+			seq_refuse(c, fd, -EBUSY);
+			continue;
+		}
+		conn->fd = fd;
+		c->nb_conns++;
+		count(&c->stats.peer_connects, 1);
+	}
+}
+
+/* A control message: the file's ioctl, answered with the argument as it left it. */
+static void
+seq_ioctl(struct macvtap_chardev *c, struct chardev_conn *conn, size_t len)
+{
+	struct macvtap_ctl_msg *m = (struct macvtap_ctl_msg *)conn->buf;
+	size_t hdr = offsetof(struct macvtap_ctl_msg, arg);
+	union {
+		uint8_t bytes[MACVTAP_CTL_MAX_ARG];
+		uint64_t value;
+		struct ifreq ifr;
+	} arg;
+
+	if (len < hdr || len > sizeof(*m) || m->arg_len != len - hdr) {
+		count(&c->stats.peer_errors, 1);
+		return;
+	}
+	memset(&arg, 0, sizeof(arg));
+	memcpy(arg.bytes, m->arg, m->arg_len);
+	if (m->request == MACVTAP_CTL_SETBATCH) {
+		int v;
+
+		memcpy(&v, arg.bytes, sizeof(v));
+		m->result = v < 1 || v > MACVTAP_BATCH_MAX ? -EINVAL : 0;
+		if (m->result == 0)
+			conn->batch = (unsigned int)v;
+	} else {
+		m->result = rte_pmd_macvtap_file_ioctl(conn->file, m->request,
+			m->request == (uint32_t)TUNSETOFFLOAD ? (void *)(uintptr_t)arg.value :
+			arg.bytes);
+	}
+	memcpy(m->arg, arg.bytes, m->arg_len);
+	if (send(conn->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		count(&c->stats.to_peer_dropped, 1);
+}
+
+/* A connection's messages: frames written to its file, control messages answered. */
+static bool
+seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
+{
+	unsigned int frames = 0, i;
+
+	for (i = 0; i < CHARDEV_BUDGET; i++) {
+		ssize_t n = recv(conn->fd, conn->buf, CHARDEV_MAX_MSG, MSG_TRUNC);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return false;
+		if (n < 0)
+			break;
+		if (n > CHARDEV_MAX_MSG) {
+			count(&c->stats.peer_errors, 1);
+			continue;
+		}
+		if (n >= 4 && memcmp(conn->buf, ctl_magic, sizeof(ctl_magic)) == 0) {
+			seq_ioctl(c, conn, (size_t)n);
+			continue;
+		}
+		if (rte_pmd_macvtap_file_write(conn->file, conn->buf, (size_t)n) > 0)
+			frames++;
+	}
+	count(&c->stats.from_peer_packets, frames);
+	return true;
+}
+
+/*
+ * One message for a connection into slot: a frame as a tap file reads it, or
+ * with batches on, up to conn->batch of them behind their lengths. Returns
+ * its length, 0 when no frame waits.
+ */
+static uint32_t
+seq_fill_slot(struct chardev_conn *conn, uint8_t *slot, uint8_t *frames)
+{
+	uint32_t used = 8, nb = 0;
+	ssize_t n;
+
+	*frames = 1;
+	if (conn->batch == 1) {
+		n = rte_pmd_macvtap_file_read(conn->file, slot, CHARDEV_MAX_MSG);
+		return n > 0 ? (uint32_t)n : 0;
+	}
+	/* Room for one more whole frame stays while used is under CHARDEV_MAX_MSG. */
+	while (nb < conn->batch && used <= CHARDEV_MAX_MSG) {
+		uint32_t len;
+
+		n = rte_pmd_macvtap_file_read(conn->file, slot + used + 4, CHARDEV_MAX_MSG);
+		if (n <= 0)
+			break;
+		len = (uint32_t)n;
+		memcpy(slot + used, &len, sizeof(len));
+		used += 4 + len;
+		nb++;
+	}
+	if (nb == 0)
+		return 0;
+	memcpy(slot, batch_magic, sizeof(batch_magic));
+	memcpy(slot + 4, &nb, sizeof(nb));
+	*frames = (uint8_t)nb;
+	return used;
+}
+
+/*
+ * A connection's frames, one message each, up to CHARDEV_SEQ_BATCH in one
+ * sendmmsg(); those the peer cannot take yet wait in out for the next turn.
+ */
+static void
+seq_to_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
+{
+	struct mmsghdr msgs[CHARDEV_SEQ_BATCH];
+	struct iovec iov[CHARDEV_SEQ_BATCH];
+	unsigned int turns, i;
+	int sent;
+
+	for (turns = 0; turns < CHARDEV_BUDGET / CHARDEV_SEQ_BATCH; turns++) {
+		/* Fill the free slots after those still waiting. */
+		while (conn->pending < CHARDEV_SEQ_BATCH) {
+			uint32_t len = seq_fill_slot(conn,
+				conn->out + (size_t)conn->pending * CHARDEV_SLOT,
+				&conn->out_frames[conn->pending]);
+
+			if (len == 0)
+				break;
+			conn->out_len[conn->pending++] = len;
+		}
+		if (conn->pending == 0)
+			return;
+		memset(msgs, 0, sizeof(msgs));
+		for (i = 0; i < conn->pending; i++) {
+			iov[i].iov_base = conn->out + (size_t)i * CHARDEV_SLOT;
+			iov[i].iov_len = conn->out_len[i];
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		sent = sendmmsg(conn->fd, msgs, (unsigned int)conn->pending,
+				MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (sent < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			/* The peer is going: its hangup closes it; these frames are lost. */
+			count(&c->stats.to_peer_dropped, seq_frames(conn, 0, conn->pending));
+			conn->pending = 0;
+			return;
+		}
+		count(&c->stats.to_peer_packets, seq_frames(conn, 0, (unsigned int)sent));
+		/* The unsent ones move to the front, in order. */
+		for (i = (unsigned int)sent; i < conn->pending; i++) {
+			memmove(conn->out + (size_t)(i - sent) * CHARDEV_SLOT,
+				conn->out + (size_t)i * CHARDEV_SLOT, conn->out_len[i]);
+			conn->out_len[i - sent] = conn->out_len[i];
+			conn->out_frames[i - sent] = conn->out_frames[i];
+		}
+		conn->pending -= (unsigned int)sent;
+		if (conn->pending != 0)
+			return;
+	}
+}
+
 /* One turn of frame work, with the port started, under io_lock. */
 static void
 chardev_move(struct macvtap_chardev *c, const struct pollfd *peer_pfd)
@@ -710,16 +967,98 @@ dispatcher_runs(void)
 	return rte_pmd_macvtap_dispatch_service_id(&id) == 0 && rte_service_runstate_get(id) == 1;
 }
 
+/* Frames the endpoint moved or dropped so far: a turn that changes it was busy. */
+static uint64_t
+chardev_work(const struct macvtap_chardev *c)
+{
+	return c->stats.from_peer_packets + c->stats.to_peer_packets +
+	       c->stats.no_peer_dropped + c->stats.to_peer_dropped;
+}
+
+/* How long the loop may sleep: not at all while frames flow. */
+static int
+chardev_timeout(const struct macvtap_chardev *c, bool has_work)
+{
+	if (!has_work)
+		return CHARDEV_IDLE_MS;
+	if (c->busy)
+		return 0;
+	return dispatcher_runs() ? CHARDEV_IDLE_MS : CHARDEV_POLL_MS;
+}
+
+/* The seqpacket endpoint's loop: a listening socket and a file per connection. */
+static void
+seq_turn(struct macvtap_chardev *c)
+{
+	struct pollfd pfd[2 + 2 * CHARDEV_MAX_CONNS];
+	struct chardev_conn *polled[CHARDEV_MAX_CONNS];
+	bool started = c->dev->started, gone[CHARDEV_MAX_CONNS] = { false };
+	unsigned int i, nb = 0;
+	int n = 0, timeout;
+	uint64_t work;
+	eventfd_t v;
+
+	pfd[n++] = (struct pollfd){ .fd = c->wake, .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
+	for (i = 0; i < RTE_DIM(c->conns); i++) {
+		struct chardev_conn *conn = &c->conns[i];
+		int efd;
+
+		if (conn->fd < 0)
+			continue;
+		polled[nb++] = conn;
+		pfd[n++] = (struct pollfd){ .fd = conn->fd, .events = (short)(
+			(started ? POLLIN : 0) | (conn->pending != 0 ? POLLOUT : 0)) };
+		efd = rte_pmd_macvtap_file_fd(conn->file);
+		pfd[n++] = (struct pollfd){ .fd = started ? efd : -1, .events = POLLIN };
+	}
+	timeout = chardev_timeout(c, started && nb != 0);
+	if (poll(pfd, (nfds_t)n, timeout) < 0)
+		return;
+	work = chardev_work(c);
+	if (pfd[0].revents & POLLIN)
+		eventfd_read(c->wake, &v);
+	pthread_mutex_lock(&c->io_lock);
+	for (i = 0; i < nb; i++) {
+		const struct pollfd *p = &pfd[2 + 2 * i];
+
+		if (p->revents & (POLLERR | POLLNVAL)) {
+			gone[i] = true;
+			continue;
+		}
+		if (!c->dev->started) {
+			gone[i] = (p->revents & POLLHUP) != 0;
+			continue;
+		}
+		if ((p->revents & (POLLIN | POLLHUP)) && !seq_from_peer(c, polled[i])) {
+			gone[i] = true;
+			continue;
+		}
+		seq_to_peer(c, polled[i]);
+	}
+	pthread_mutex_unlock(&c->io_lock);
+	c->busy = chardev_work(c) != work;
+	for (i = 0; i < nb; i++)
+		if (gone[i])
+			seq_conn_close(c, polled[i]);
+	/* After the hangups: a peer that closed and connected again finds its queue free. */
+	if (pfd[1].revents & POLLIN)
+		seq_accept(c);
+}
+
 static void *
 chardev_thread(void *arg)
 {
 	struct macvtap_chardev *c = arg;
 
+	while (c->a.kind == MACVTAP_CHARDEV_SEQPACKET && !c->stop)
+		seq_turn(c);
 	while (!c->stop) {
 		struct pollfd pfd[4];
 		const struct pollfd *peer_pfd = NULL;
 		bool started = c->dev->started;
 		int n = 0, efd, timeout;
+		uint64_t work;
 		eventfd_t v;
 
 		pfd[n++] = (struct pollfd){ .fd = c->wake, .events = POLLIN };
@@ -740,8 +1079,7 @@ chardev_thread(void *arg)
 		efd = c->file != NULL ? rte_pmd_macvtap_file_fd(c->file) : -1;
 		if (efd >= 0 && started)
 			pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
-		timeout = !started || c->file == NULL ? CHARDEV_IDLE_MS :
-			  dispatcher_runs() ? CHARDEV_IDLE_MS : CHARDEV_POLL_MS;
+		timeout = chardev_timeout(c, started && c->file != NULL);
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents & POLLIN)
@@ -752,10 +1090,12 @@ chardev_thread(void *arg)
 			chardev_stream_close_peer(c);
 			peer_pfd = NULL;
 		}
+		work = chardev_work(c);
 		pthread_mutex_lock(&c->io_lock);
 		if (c->dev->started && c->file != NULL)
 			chardev_move(c, peer_pfd);
 		pthread_mutex_unlock(&c->io_lock);
+		c->busy = chardev_work(c) != work;
 	}
 	return NULL;
 }
@@ -805,12 +1145,9 @@ macvtap_chardev_destroy(struct macvtap_dev *dev)
 		eventfd_write(c->wake, 1);
 		pthread_join(c->thread, NULL);
 	}
-	for (i = 0; i < RTE_DIM(c->conns); i++) {
+	for (i = 0; i < RTE_DIM(c->conns); i++)
 		if (c->conns[i].fd >= 0)
-			close(c->conns[i].fd);
-		if (c->conns[i].file != NULL)
-			rte_pmd_macvtap_file_close(c->conns[i].file);
-	}
+			seq_conn_close(c, &c->conns[i]);
 	if (c->peer >= 0)
 		close(c->peer);
 	if (c->file != NULL)

@@ -63,7 +63,23 @@ struct rte_pmd_macvtap_file {
 	bool vnet_le;
 	int vnet_hdr_sz;
 	int sndbuf;
+	/*
+	 * Frames taken off the queue a burst at a time, read one by one: the
+	 * file is the queue's only consumer, so they are its next frames still.
+	 */
+	uint16_t stash_head, stash_len;
+	uint16_t nb_read;            /* frames of the stash read, freed together */
+	struct rte_mbuf *stash[MACVTAP_BURST];
 };
+
+/* Drop what the stash holds (the file closes, or its port does). */
+static void
+tap_file_stash_free(struct rte_pmd_macvtap_file *f)
+{
+	rte_pktmbuf_free_bulk(f->stash + f->stash_head - f->nb_read,
+			      f->stash_len - f->stash_head + f->nb_read);
+	f->stash_head = f->stash_len = f->nb_read = 0;
+}
 
 /* ---- open and close ---- */
 
@@ -153,10 +169,14 @@ rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *f)
 			close(efd);
 		}
 		__atomic_store_n(&q->held, false, __ATOMIC_RELEASE);
+		/* Frames it took and did not read go with it, as a kernel tap queue's do. */
+		__atomic_store_n(&q->file_closed_dropped, q->file_closed_dropped +
+				 (uint64_t)(f->stash_len - f->stash_head), __ATOMIC_RELAXED);
 		f->dev->files[f->queue] = NULL;
 		f->dev->nb_files--;
 	}
 	pthread_mutex_unlock(&macvlan_lock);
+	tap_file_stash_free(f);
 	rte_free(f);
 	return 0;
 }
@@ -172,8 +192,11 @@ tap_file_port_closing(struct macvtap_dev *dev)
 	MACVTAP_LOG(WARNING, "port %u: closed with %u tap files open", dev->port_id,
 		    dev->nb_files);
 	for (q = 0; q < RTE_DIM(dev->files); q++) {
-		if (dev->files[q] != NULL)
+		if (dev->files[q] != NULL) {
+			/* Its frames go back to their pool while the pool is sure to exist. */
+			tap_file_stash_free(dev->files[q]);
 			dev->files[q]->dev = NULL;
+		}
 		dev->files[q] = NULL;
 	}
 	dev->nb_files = 0;
@@ -186,17 +209,24 @@ tap_file_port_closing(struct macvtap_dev *dev)
  * with the producer's exchange after its commit: one of the two sees the other.
  */
 static void
-tap_file_arm(struct tap_queue *q)
+tap_file_arm_slow(struct tap_queue *q)
 {
 	eventfd_t v;
 
-	if (q->efd < 0 || rte_ring_count(q->ring) != 0)
-		return;
 	eventfd_read(q->efd, &v);
 	__atomic_store_n(&q->efd_armed, 1, __ATOMIC_SEQ_CST);
 	if (rte_ring_count(q->ring) != 0 &&
 	    __atomic_exchange_n(&q->efd_armed, 0, __ATOMIC_SEQ_CST) != 0)
 		eventfd_write(q->efd, 1);
+}
+
+static inline void
+tap_file_arm(const struct rte_pmd_macvtap_file *f, struct tap_queue *q)
+{
+	/* Frames in the stash or the ring: it stays readable. */
+	if (likely(q->efd < 0) || f->stash_head != f->stash_len || rte_ring_count(q->ring) != 0)
+		return;
+	tap_file_arm_slow(q);
 }
 
 int
@@ -221,10 +251,10 @@ rte_pmd_macvtap_file_fd(struct rte_pmd_macvtap_file *f)
 		}
 		__atomic_store_n(&q->efd, ret, __ATOMIC_SEQ_CST);
 		/* Readable at once if frames came before it; else armed. */
-		if (rte_ring_count(q->ring) != 0)
+		if (rte_ring_count(q->ring) != 0 || f->stash_head != f->stash_len)
 			eventfd_write(ret, 1);
 		else
-			tap_file_arm(q);
+			tap_file_arm(f, q);
 	}
 	ret = q->efd;
 out:
@@ -240,6 +270,17 @@ rte_pmd_macvtap_file_queue(const struct rte_pmd_macvtap_file *f)
 
 /* ---- read ---- */
 
+/* The frame just read is done with: the stash's frames go back to the pool together. */
+static inline void
+tap_file_read_done(struct rte_pmd_macvtap_file *f)
+{
+	f->nb_read++;
+	if (f->stash_head == f->stash_len) {
+		rte_pktmbuf_free_bulk(f->stash + f->stash_head - f->nb_read, f->nb_read);
+		f->stash_head = f->stash_len = f->nb_read = 0;
+	}
+}
+
 static inline uint16_t
 vnet16(const struct rte_pmd_macvtap_file *f __rte_unused, uint16_t v)
 {
@@ -248,12 +289,19 @@ vnet16(const struct rte_pmd_macvtap_file *f __rte_unused, uint16_t v)
 }
 
 /* Copy len bytes from src into the iovecs at offset *at; what does not fit is lost. */
-static size_t
+static inline size_t
 iov_put(const struct iovec *iov, int iovcnt, size_t *at, const void *src, size_t len)
 {
 	size_t done = 0, skip = *at;
 	int i;
 
+	if (iovcnt == 1) {
+		/* read(): one buffer, the common case. */
+		done = skip >= iov->iov_len ? 0 : RTE_MIN(len, iov->iov_len - skip);
+		rte_memcpy((uint8_t *)iov->iov_base + skip, src, done);
+		*at += done;
+		return done;
+	}
 	for (i = 0; i < iovcnt && done < len; i++) {
 		size_t room, n;
 
@@ -336,17 +384,22 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 		return -ENXIO;
 	data = rte_eth_devices[f->port_id].data;
 	q = data->rx_queues[f->queue];
-	/* A detached queue gets no new frames; what it holds may still be read. */
-	if (f->attached ? macvtap_queue_take(q, &m, 1) == 0 :
-	    rte_ring_sc_dequeue(q->ring, (void **)&m) != 0) {
-		tap_file_arm(q);
-		return -EAGAIN;
+	if (f->stash_head == f->stash_len) {
+		/* A detached queue gets no new frames; what it holds may still be read. */
+		f->stash_head = f->nb_read = 0;
+		f->stash_len = f->attached ? macvtap_queue_take(q, f->stash, MACVTAP_BURST) :
+			rte_ring_sc_dequeue_burst(q->ring, (void **)f->stash, MACVTAP_BURST, NULL);
+		if (f->stash_len == 0) {
+			tap_file_arm(f, q);
+			return -EAGAIN;
+		}
 	}
-	tap_file_arm(q);
+	m = f->stash[f->stash_head++];
+	tap_file_arm(f, q);
 	hdr_sz = (f->flags & IFF_VNET_HDR) ? f->vnet_hdr_sz : 0;
 	if (want < hdr_sz) {
 		/* The kernel drops the frame it took off the ring. */
-		rte_pktmbuf_free(m);
+		tap_file_read_done(f);
 		return -EINVAL;
 	}
 	if (hdr_sz != 0) {
@@ -363,7 +416,7 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 	total = (size_t)hdr_sz + m->pkt_len +
 		((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ? RTE_VLAN_HLEN : 0);
 	put_frame(iov, iovcnt, &at, m);
-	rte_pktmbuf_free(m);
+	tap_file_read_done(f);
 	return (ssize_t)RTE_MIN(total, (size_t)want);
 }
 
@@ -664,13 +717,23 @@ rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **
 			      uint16_t n)
 {
 	struct tap_queue *q;
-	uint16_t got;
+	uint16_t got, i;
 
 	if (f == NULL || f->dev == NULL || !f->attached || pkts == NULL)
 		return 0;
 	q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
-	got = macvtap_queue_take(q, pkts, n);
-	tap_file_arm(q);
+	/* What reads left in the stash comes first. */
+	/* Read frames sit just before stash_head: freed before others are handed out. */
+	rte_pktmbuf_free_bulk(f->stash + f->stash_head - f->nb_read, f->nb_read);
+	f->nb_read = 0;
+	got = RTE_MIN(n, (uint16_t)(f->stash_len - f->stash_head));
+	for (i = 0; i < got; i++)
+		pkts[i] = f->stash[f->stash_head++];
+	if (f->stash_head == f->stash_len)
+		f->stash_head = f->stash_len = 0;
+	if (got < n)
+		got += macvtap_queue_take(q, pkts + got, n - got);
+	tap_file_arm(f, q);
 	return got;
 }
 
