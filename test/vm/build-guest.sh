@@ -40,7 +40,7 @@ die() {
 deb=$cache/guest-kernel.deb
 if [ ! -f "$deb" ]; then
 	deb=$(find "$cache" -maxdepth 1 -name 'linux-image-*-cloud-amd64_*.deb' 2>/dev/null |
-		sort -V | tail -n 1)
+		sort -V | tail -n 1 || true)
 fi
 if [ -z "$deb" ] || [ ! -f "$deb" ]; then
 	die 2 "no guest kernel package in $cache (devtools/setup.sh --tests fetches it)"
