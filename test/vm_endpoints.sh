@@ -19,8 +19,8 @@
 #                     (10.213.7.11) hold the TAP's file (-netdev tap,fd=):
 #                     T a plain one, V one with IFF_VNET_HDR (as libvirt
 #                     and QEMU's own tap code open it)
-#        net_macvtap2 mac ..:12 chardev=host:mvm-hN           D's own stack,
-#                     10.213.7.12 on mvm-hN
+#        net_macvtap2 mac ..:12 chardev=host:mvm-hN           the TAP, made
+#                     in D, is moved into H: H's stack is the host, 10.213.7.12
 # R and T run at the same time.
 #
 # Checks (PASS:/FAIL:, SKIP: only without root, network namespaces or
@@ -32,7 +32,7 @@
 #   stream-vm-pings-wire    VM A (stream) pings W                        (a)
 #   wire-pings-stream-vm    W pings VM A                                 (a)
 #   stream-vm-tcp-to-wire   VM A sends 256 KiB over TCP to W
-#   host-pings-stream-vm    D's stack (the host port) pings VM A         (c)
+#   host-pings-stream-vm    H's stack (the host port) pings VM A         (c)
 #   host-vm-off-the-wire    no frame between the host port and VM A shows on
 #                           the wire, where the host's frames to W do    (c)
 #   stream-reconnect-vm     VM R, a new QEMU on the same socket once A is
@@ -91,7 +91,7 @@ RUN_TIMEOUT=240
 CMD_WAIT=10
 export VM_LIMIT=${VM_LIMIT:-90}
 
-ns_k="" ns_w="" ns_d="" dump_pid=""
+ns_k="" ns_w="" ns_d="" ns_h="" dump_pid=""
 declare -A sink_pid=()
 cleanup() {
 	local ns s
@@ -103,7 +103,7 @@ cleanup() {
 	tp_stop
 	exec 3>&-
 	# A namespace goes with its veths and TAPs (the driver's too).
-	for ns in "$ns_k" "$ns_w" "$ns_d"; do
+	for ns in "$ns_k" "$ns_w" "$ns_d" "$ns_h"; do
 		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
 	eal_runtime_clean "${prefix:-}"
@@ -160,8 +160,9 @@ fi
 ns_k=mvm-k-$id
 ip netns add "mvm-w-$id" && ns_w=mvm-w-$id
 ip netns add "mvm-d-$id" && ns_d=mvm-d-$id
-if [ -z "$ns_w" ] || [ -z "$ns_d" ]; then
-	fail "namespaces" "cannot create mvm-w-$id or mvm-d-$id"
+ip netns add "mvm-h-$id" && ns_h=mvm-h-$id
+if [ -z "$ns_w" ] || [ -z "$ns_d" ] || [ -z "$ns_h" ]; then
+	fail "namespaces" "cannot create mvm-w-$id, mvm-d-$id or mvm-h-$id"
 	finish
 fi
 if_k=mvm-k$id if_w=mvm-w$id if_l=mvm-l$id if_t=mvm-t$id if_h=mvm-h$id
@@ -173,7 +174,7 @@ nsx() {
 }
 # No IPv6 (no stray neighbour discovery or MLD frames), before the links exist.
 # In D no ARP answer on the lower's veth for the host port's address.
-for ns in "$ns_k" "$ns_w" "$ns_d"; do
+for ns in "$ns_k" "$ns_w" "$ns_d" "$ns_h"; do
 	nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
 	ip -n "$ns" link set lo up
@@ -339,9 +340,17 @@ else
 	fail stream-socket-mode "$sock: '$st', expected 'socket $SOCK_MODE $group'"
 fi
 
-# The host port's interface: D's own stack on the lower.
-if ! err=$(ip -n "$ns_d" addr add "$NET.12/24" dev "$if_h" 2>&1); then
-	note "host: port: cannot give $if_h an address: $err"
+# The host port's interface, moved into H (the driver holds its file, and
+# keeps it across the move): H's stack is the host on the lower. Should the
+# move fail, D's stack is, and the checks say so.
+host_ns=$ns_h
+if ! err=$(ip -n "$ns_d" link set "$if_h" netns "$ns_h" 2>&1); then
+	note "cannot move the host: port's $if_h into $ns_h: $err; it stays in $ns_d"
+	host_ns=$ns_d
+fi
+if ! err=$( { ip -n "$host_ns" addr add "$NET.12/24" dev "$if_h" &&
+	ip -n "$host_ns" link set "$if_h" up; } 2>&1); then
+	note "cannot give the host: port's $if_h an address: $err"
 fi
 
 # wire_count FILTER: how many frames of the wire's capture match FILTER.
@@ -369,8 +378,8 @@ mvm_answer=$((2 * PINGS)) mvm_linger=20" "${nic_args[@]}"
 w_ping="" h_ping="" hw_ping=""
 if vm_wait_line a MVM-TCP "$VM_UP_WAIT"; then
 	w_ping=$(ping_from "$ns_w" "$NET.10")
-	h_ping=$(ping_from "$ns_d" "$NET.10")
-	hw_ping=$(ping_from "$ns_d" "$NET.1")
+	h_ping=$(ping_from "$host_ns" "$NET.10")
+	hw_ping=$(ping_from "$host_ns" "$NET.1")
 fi
 vm_wait_exit a "$VM_EXIT_WAIT"
 a_sink=$(sink_end a)
@@ -388,7 +397,7 @@ dump_pid=""
 check_vm_ping stream-vm-pings-wire a
 check_peer_ping wire-pings-stream-vm a "$w_ping" W
 check_tcp stream-vm-tcp-to-wire a "$a_sink"
-check_peer_ping host-pings-stream-vm a "$h_ping" "the host port"
+check_peer_ping host-pings-stream-vm a "$h_ping" "the host port (in $host_ns)"
 # Unicast frames between the host port and the VM, either way, on the wire;
 # and the host port's ICMP with W, which must be there (the capture works).
 hv=$(wire_count "ether host $MAC_HOST and ether host $MAC_STREAM")
@@ -476,7 +485,7 @@ fi
 left=""
 [ -e "$sock" ] && left+=" $sock"
 ip -n "$ns_d" link show "$if_t" >/dev/null 2>&1 && left+=" $if_t"
-ip -n "$ns_d" link show "$if_h" >/dev/null 2>&1 && left+=" $if_h"
+ip -n "$host_ns" link show "$if_h" >/dev/null 2>&1 && left+=" $if_h"
 if [ -z "$left" ]; then
 	pass endpoints-removed
 else
