@@ -21,13 +21,15 @@
 #                     and QEMU's own tap code open it)
 #        net_macvtap2 mac ..:12 chardev=host:mvm-hN           the TAP, made
 #                     in D, is moved into H: H's stack is the host, 10.213.7.12
-# R and T run at the same time.
+#        net_macvtap3 mac ..:13 chardev=dgram:<tmp>/dg.sock   VM G
+#                     (10.213.7.13), -netdev dgram
+# R and T run at the same time, and so do V and G.
 #
 # Checks (PASS:/FAIL:, SKIP: only without root, network namespaces or
 # /dev/net/tun; missing QEMU, busybox, kmod, tcpdump, ethtool or the guest
 # kernel (devtools/setup.sh --tests provides them) is skip_missing):
 #   kernel-tap-vm           the guest pings K over a kernel TAP (the harness works)
-#   endpoints-made          testpmd has the 3 ports; the socket and both TAPs exist
+#   endpoints-made          testpmd has the 4 ports; the sockets and both TAPs exist
 #   stream-socket-mode      the socket has chardev_mode and chardev_group's mode
 #   stream-vm-pings-wire    VM A (stream) pings W                        (a)
 #   wire-pings-stream-vm    W pings VM A                                 (a)
@@ -42,6 +44,9 @@
 #   tap-vm-tcp-to-wire      VM T sends 256 KiB over TCP to W
 #   tap-vnet-vm-pings-wire  VM V (tap, fd= with IFF_VNET_HDR) pings W    (b)
 #   wire-pings-tap-vnet-vm  W pings VM V                                 (b)
+#   dgram-vm-pings-wire     VM G (dgram) pings W
+#   wire-pings-dgram-vm     W pings VM G
+#   dgram-vm-tcp-to-wire    VM G sends 256 KiB over TCP to W
 #   tap-vnet-vm-tcp-to-wire only with VM_TAP_OFFLOADS=1: VM V sends 256 KiB
 #                           over TCP to W. Known to fail with the driver of
 #                           this writing: the guest's partial checksums reach
@@ -49,7 +54,7 @@
 #                           with no virtio-net header), so W drops its SYNs
 #   testpmd-alive           testpmd still runs after all that
 #   testpmd-quit            it quits cleanly
-#   endpoints-removed       the socket and the tap: interface went with it
+#   endpoints-removed       the sockets and both TAPs went with it
 #
 # Environment: MACVTAP_BUILD_DIR, MACVTAP_PLUGIN, TESTPMD (test/lib/common.sh);
 # VM_LIMIT, VM_MEM, VM_QEMU (test/lib/vm.sh); MACVTAP_VM_CACHE (where the
@@ -70,7 +75,8 @@ test_env
 CHECKS=(kernel-tap-vm endpoints-made stream-socket-mode stream-vm-pings-wire
 	wire-pings-stream-vm stream-vm-tcp-to-wire host-pings-stream-vm host-vm-off-the-wire
 	stream-reconnect-vm tap-vm-pings-wire wire-pings-tap-vm tap-vm-tcp-to-wire
-	tap-vnet-vm-pings-wire wire-pings-tap-vnet-vm testpmd-alive testpmd-quit endpoints-removed)
+	tap-vnet-vm-pings-wire wire-pings-tap-vnet-vm dgram-vm-pings-wire wire-pings-dgram-vm
+	dgram-vm-tcp-to-wire testpmd-alive testpmd-quit endpoints-removed)
 [ "${VM_TAP_OFFLOADS:-0}" = 1 ] && CHECKS+=(tap-vnet-vm-tcp-to-wire)
 
 NET=10.213.7
@@ -78,6 +84,7 @@ KNET=10.213.8
 MAC_STREAM=52:54:00:7d:00:10
 MAC_TAP=52:54:00:7d:00:11
 MAC_HOST=52:54:00:7d:00:12
+MAC_DGRAM=52:54:00:7d:00:13
 MAC_KVM=52:54:00:7d:08:10
 SOCK_MODE=660
 PINGS=3
@@ -167,6 +174,7 @@ if [ -z "$ns_w" ] || [ -z "$ns_d" ] || [ -z "$ns_h" ]; then
 fi
 if_k=mvm-k$id if_w=mvm-w$id if_l=mvm-l$id if_t=mvm-t$id if_h=mvm-h$id
 sock=$tmp/vm.sock
+dsock=$tmp/dg.sock
 nsx() {
 	local ns=$1
 	shift
@@ -274,6 +282,7 @@ tp_cmdline=("$testpmd" -d "$plugin" --no-huge -m 512 --no-pci -l 0-1 --file-pref
 	--vdev "net_macvtap0,iface=net_af_packet0,mac=$MAC_STREAM,mode=bridge,chardev=stream:$sock,chardev_mode=0$SOCK_MODE,chardev_group=$group"
 	--vdev "net_macvtap1,iface=net_af_packet0,mac=$MAC_TAP,mode=bridge,chardev=tap:$if_t"
 	--vdev "net_macvtap2,iface=net_af_packet0,mac=$MAC_HOST,mode=bridge,chardev=host:$if_h"
+	--vdev "net_macvtap3,iface=net_af_packet0,mac=$MAC_DGRAM,mode=bridge,chardev=dgram:$dsock"
 	-- -i --total-num-mbufs=8192)
 printf '%q ' "${tp_cmdline[@]}" >"$tmp/testpmd.cmdline"
 tp_spawn --netns "$ns_d" "$tmp/cmd" "$tmp/testpmd.log" 5 "$RUN_TIMEOUT" "${tp_cmdline[@]}"
@@ -313,7 +322,7 @@ phase "testpmd up"
 
 tp_cmd "show port summary all"
 missing=""
-for n in net_macvtap0 net_macvtap1 net_macvtap2; do
+for n in net_macvtap0 net_macvtap1 net_macvtap2 net_macvtap3; do
 	[ -n "$(port_named "$last" "$n")" ] || missing+=" $n"
 done
 if [ -n "$missing" ]; then
@@ -323,6 +332,7 @@ if [ -n "$missing" ]; then
 fi
 missing=""
 [ -S "$sock" ] || missing+=" socket $sock"
+[ -S "$dsock" ] || missing+=" socket $dsock"
 nsx "$ns_d" test -e "/sys/class/net/$if_t/tun_flags" || missing+=" TAP $if_t"
 nsx "$ns_d" test -e "/sys/class/net/$if_h/tun_flags" || missing+=" TAP $if_h"
 if [ -z "$missing" ]; then
@@ -439,7 +449,12 @@ check_vm_ping tap-vm-pings-wire t
 check_peer_ping wire-pings-tap-vm t "$t_ping" W
 check_tcp tap-vm-tcp-to-wire t "$t_sink"
 
-# --- VM V on the tap: port, its file with IFF_VNET_HDR (b) ---------------------------
+# --- VM V on the tap: port, its file with IFF_VNET_HDR (b), with VM G on dgram: -------
+
+sink_start g 5004
+nic "$MAC_DGRAM" "dgram,id=n0,local.type=unix,local.path=$tmp/g.dgram,remote.type=unix,remote.path=$dsock"
+vm_start g "mvm_ip=$NET.13/24 mvm_ping=$NET.1 mvm_count=$PINGS mvm_tcp=$NET.1:5004:$TCP_BYTES \
+mvm_answer=$PINGS mvm_linger=20" "${nic_args[@]}"
 
 v_tcp="" v_wait=MVM-PING
 if [ "${VM_TAP_OFFLOADS:-0}" = 1 ]; then
@@ -450,15 +465,21 @@ nic "$MAC_TAP" tap,id=n0,fd=@TAPFD@
 vm_start v --netns "$ns_d" --tap "$if_t" --vnet-hdr \
 	"mvm_ip=$NET.11/24 mvm_ping=$NET.1 mvm_count=$PINGS $v_tcp mvm_answer=$PINGS \
 mvm_linger=20" "${nic_args[@]}"
-v_ping=""
+g_ping="" v_ping=""
+vm_wait_line g MVM-TCP "$VM_UP_WAIT" && g_ping=$(ping_from "$ns_w" "$NET.13")
 vm_wait_line v "$v_wait" "$VM_UP_WAIT" && v_ping=$(ping_from "$ns_w" "$NET.11")
+vm_wait_exit g "$VM_EXIT_WAIT"
+g_sink=$(sink_end g)
 vm_wait_exit v "$VM_EXIT_WAIT"
-phase "VM V done"
+phase "VMs V and G done"
 check_vm_ping tap-vnet-vm-pings-wire v
 check_peer_ping wire-pings-tap-vnet-vm v "$v_ping" W
 if [ -n "$v_tcp" ]; then
 	check_tcp tap-vnet-vm-tcp-to-wire v "$(sink_end v)"
 fi
+check_vm_ping dgram-vm-pings-wire g
+check_peer_ping wire-pings-dgram-vm g "$g_ping" W
+check_tcp dgram-vm-tcp-to-wire g "$g_sink"
 
 # --- testpmd after all that ---------------------------------------------------------------
 
@@ -484,6 +505,7 @@ else
 fi
 left=""
 [ -e "$sock" ] && left+=" $sock"
+[ -e "$dsock" ] && left+=" $dsock"
 ip -n "$ns_d" link show "$if_t" >/dev/null 2>&1 && left+=" $if_t"
 ip -n "$host_ns" link show "$if_h" >/dev/null 2>&1 && left+=" $if_h"
 if [ -z "$left" ]; then
