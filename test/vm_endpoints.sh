@@ -160,7 +160,7 @@ elif [ "$rc" != 0 ]; then
 fi
 phase "guest ready"
 
-id=$(( $$ % 100000 ))
+id=$$
 if ! err=$(ip netns add "mvm-k-$id" 2>&1); then
 	skip_all "cannot create a network namespace: $err"
 fi
