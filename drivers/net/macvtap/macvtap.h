@@ -468,6 +468,7 @@ struct macvtap_chardev_stats {
 	uint64_t peer_refused;       /* a peer came while the endpoint had its consumer */
 	uint64_t peer_errors;        /* a peer broke the framing or sent a runt or giant */
 	uint64_t from_peer_packets;  /* frames a peer sent, handed to the port's TX */
+	uint64_t from_peer_dropped;  /* frames a peer sent while the port was stopped */
 	uint64_t to_peer_packets;    /* frames the port received, handed to the peer */
 	uint64_t no_peer_dropped;    /* frames the port received while no peer was there */
 	uint64_t to_peer_dropped;    /* the peer could not take them */

@@ -305,14 +305,42 @@ if_delete(const char *ifname)
 	close(fd);
 }
 
+/* Whether a packet socket (of any process in this namespace) is bound to the interface. */
+static bool
+if_has_packet_socket(unsigned int ifindex)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/net/packet", "re");
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		unsigned int iface;
+
+		/* sk RefCnt Type Proto Iface ...: the header line does not scan. */
+		found = sscanf(line, "%*s %*s %*s %*s %u", &iface) == 1 && iface == ifindex;
+	}
+	fclose(f);
+	return found;
+}
+
 /* tap: the TAP is left persistent for its consumer; the driver serves its interface side. */
 static int
 chardev_tap_create(struct macvtap_chardev *c)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned int ifindex = if_nametoindex(c->a.where);
 	struct ifreq ifr;
 	int fd, one = 1, ret;
 
+	/* One left by a process that died is taken over; one that is served is not. */
+	if (ifindex != 0 && if_has_packet_socket(ifindex)) {
+		MACVTAP_LOG(ERR, "%s: chardev: TAP interface %s is served already (a packet "
+			    "socket is bound to it: another endpoint, or a capture)", c->name,
+			    c->a.where);
+		return -EADDRINUSE;
+	}
 	fd = tun_open(c, &ifr);
 	if (fd < 0)
 		return fd;
@@ -815,11 +843,16 @@ seq_ioctl(struct macvtap_chardev *c, struct chardev_conn *conn, size_t len)
 		count(&c->stats.to_peer_dropped, 1);
 }
 
-/* A connection's messages: frames written to its file, control messages answered. */
+/*
+ * A connection's messages: frames written to its file (dropped and counted
+ * while the port is stopped), until a control message, which is left in buf
+ * (*ctl its length) for seq_ioctl once io_lock is released: an ioctl may take
+ * the control lock, which the port's stop holds while it waits for io_lock.
+ */
 static bool
-seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
+seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn, bool started, size_t *ctl)
 {
-	unsigned int frames = 0, i;
+	unsigned int frames = 0, dropped = 0, i;
 
 	for (i = 0; i < CHARDEV_BUDGET; i++) {
 		ssize_t n = recv(conn->fd, conn->buf, CHARDEV_MAX_MSG, MSG_TRUNC);
@@ -833,13 +866,16 @@ seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
 			continue;
 		}
 		if (n >= 4 && memcmp(conn->buf, ctl_magic, sizeof(ctl_magic)) == 0) {
-			seq_ioctl(c, conn, (size_t)n);
-			continue;
+			*ctl = (size_t)n;
+			break;
 		}
-		if (rte_pmd_macvtap_file_write(conn->file, conn->buf, (size_t)n) > 0)
+		if (!started)
+			dropped++;
+		else if (rte_pmd_macvtap_file_write(conn->file, conn->buf, (size_t)n) > 0)
 			frames++;
 	}
 	count(&c->stats.from_peer_packets, frames);
+	count(&c->stats.from_peer_dropped, dropped);
 	return true;
 }
 
@@ -993,6 +1029,7 @@ seq_turn(struct macvtap_chardev *c)
 	struct pollfd pfd[2 + 2 * CHARDEV_MAX_CONNS];
 	struct chardev_conn *polled[CHARDEV_MAX_CONNS];
 	bool started = c->dev->started, gone[CHARDEV_MAX_CONNS] = { false };
+	size_t ctl[CHARDEV_MAX_CONNS] = { 0 };
 	unsigned int i, nb = 0;
 	int n = 0, timeout;
 	uint64_t work;
@@ -1007,8 +1044,9 @@ seq_turn(struct macvtap_chardev *c)
 		if (conn->fd < 0)
 			continue;
 		polled[nb++] = conn;
+		/* Read while stopped too: ioctls are answered then, as the kernel's are. */
 		pfd[n++] = (struct pollfd){ .fd = conn->fd, .events = (short)(
-			(started ? POLLIN : 0) | (conn->pending != 0 ? POLLOUT : 0)) };
+			POLLIN | (started && conn->pending != 0 ? POLLOUT : 0)) };
 		efd = rte_pmd_macvtap_file_fd(conn->file);
 		pfd[n++] = (struct pollfd){ .fd = started ? efd : -1, .events = POLLIN };
 	}
@@ -1019,6 +1057,7 @@ seq_turn(struct macvtap_chardev *c)
 	if (pfd[0].revents & POLLIN)
 		eventfd_read(c->wake, &v);
 	pthread_mutex_lock(&c->io_lock);
+	started = c->dev->started;
 	for (i = 0; i < nb; i++) {
 		const struct pollfd *p = &pfd[2 + 2 * i];
 
@@ -1026,21 +1065,22 @@ seq_turn(struct macvtap_chardev *c)
 			gone[i] = true;
 			continue;
 		}
-		if (!c->dev->started) {
-			gone[i] = (p->revents & POLLHUP) != 0;
-			continue;
-		}
-		if ((p->revents & (POLLIN | POLLHUP)) && !seq_from_peer(c, polled[i])) {
+		if ((p->revents & (POLLIN | POLLHUP)) &&
+		    !seq_from_peer(c, polled[i], started, &ctl[i])) {
 			gone[i] = true;
 			continue;
 		}
-		seq_to_peer(c, polled[i]);
+		if (started)
+			seq_to_peer(c, polled[i]);
 	}
 	pthread_mutex_unlock(&c->io_lock);
 	c->busy = chardev_work(c) != work;
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb; i++) {
 		if (gone[i])
 			seq_conn_close(c, polled[i]);
+		else if (ctl[i] != 0)
+			seq_ioctl(c, polled[i], ctl[i]);
+	}
 	/* After the hangups: a peer that closed and connected again finds its queue free. */
 	if (pfd[1].revents & POLLIN)
 		seq_accept(c);
