@@ -1546,6 +1546,39 @@ sysfs_ulong(const char *ifname, const char *what, int base)
 	return v;
 }
 
+/*
+ * Wait (3 s at most) until the interface's operstate is (or, up false, is no
+ * longer) "up" or "unknown". A TAP's carrier follows its file, and the kernel applies a
+ * carrier change (operstate, and the qdisc that passes or drops what is sent
+ * on the interface) from its linkwatch work, up to a second later.
+ */
+static int
+wait_operstate(const char *ifname, bool up)
+{
+	char path[128], state[32];
+	uint64_t end = now_ms() + 3000;
+	bool is_up;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", ifname);
+	for (;;) {
+		FILE *fp = fopen(path, "re");
+
+		state[0] = '\0';
+		if (fp != NULL) {
+			if (fgets(state, sizeof(state), fp) == NULL)
+				state[0] = '\0';
+			fclose(fp);
+		}
+		/* "unknown": a TAP set up with its carrier already on (none changed since). */
+		is_up = strncmp(state, "up", 2) == 0 || strncmp(state, "unknown", 7) == 0;
+		if (is_up == up)
+			return 0;
+		CHECK(now_ms() < end, "%s: operstate '%.*s' after 3 s", ifname,
+		      (int)strcspn(state, "\n"), state);
+		sleep_ms(5);
+	}
+}
+
 /* A consumer of a TAP interface by name, as QEMU's tap backend opens it; the fd or -errno. */
 static int
 tun_attach(const char *ifname)
@@ -1619,6 +1652,8 @@ test_tap(void)
 	if (fd2 != -EBUSY)
 		close(fd);
 	CHECK(fd2 == -EBUSY, "a second consumer: %s", fd2 >= 0 ? "attached" : strerror(-fd2));
+	if (wait_operstate(ifname, true) != 0)
+		goto fail;
 
 	/* Frames both ways. */
 	for (i = 0; i < 3; i++) {
@@ -1641,8 +1676,11 @@ test_tap(void)
 	CHECK(wait_xstat(port, "chardev_to_peer_packets", 3) >= 3, "to_peer_packets");
 	/* The consumer went; the interface stays for the next. */
 	CHECK(if_nametoindex(ifname) != 0, "%s went with its consumer", ifname);
+	TRY(wait_operstate(ifname, false));
 	fd = tun_attach(ifname);
 	CHECK(fd >= 0, "a consumer again: %s", strerror(-fd));
+	if (wait_operstate(ifname, true) != 0)
+		goto fail;
 	TRY(inject_id(&e, fr, 300, 64));
 	if (fd_expect(fd, fr, 64, "wire to the next consumer") != 0)
 		goto fail;
@@ -1687,6 +1725,7 @@ test_host(void)
 	CHECK(strncasecmp(mac, PORT_MAC, strlen(PORT_MAC)) == 0, "%s has MAC %s, the port %s",
 	      ifname, mac, PORT_MAC);
 	TRY(wait_held(port));
+	TRY(wait_operstate(ifname, true));
 
 	ps = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	CHECK(ps >= 0, "packet socket: %s", strerror(errno));
@@ -1954,8 +1993,9 @@ test_seqpacket_refusal_errno(void)
 	CHECK_EQ(wait_xstat(e.ports[p], "chardev_peer_refused", 200), 200, "peer_refused");
 	CHECK(busy == 200, "of 200 refused connections %u saw EBUSY, %u ECONNRESET, %u EPIPE, "
 	      "%u else: the endpoint closes a refused connection with the client's request "
-	      "unread, the kernel resets it, and the client's send or recv fails before it reads "
-	      "the answer that says EBUSY", busy, reset, pipe_err, other);
+	      "unread, so the kernel marks the client's socket reset, and its recv (or send) "
+	      "fails with that before the queued answer that says EBUSY is read", busy, reset,
+	      pipe_err, other);
 	return t_env_fini(&e);
 }
 
