@@ -2042,6 +2042,7 @@ stop_watchdog(void *arg __rte_unused)
 				"control lock in rte_pmd_macvtap_file_ioctl(); rte_eth_dev_stop() "
 				"holds the control lock and waits for io_lock in "
 				"macvtap_chardev_quiesce(): the program ends here\n");
+			dir_remove(); /* _exit runs no atexit handler */
 			_exit(1);
 		}
 	}
