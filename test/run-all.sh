@@ -84,6 +84,8 @@ run_pass() {
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}functional-nic" "$build/test/test_macvtap"
 	run_c_suite "${p}tapfile" "$build/test/test_tapfile"
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}tapfile-nic" "$build/test/test_tapfile"
+	run_c_suite "${p}chardev" "$build/test/test_chardev"
+	MACVTAP_TEST_LOWER=nic run_c_suite "${p}chardev-nic" "$build/test/test_chardev"
 	run_c_suite "${p}nicsim" "$build/test/nicsim/test_nicsim"
 	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
 	run_c_suite "${p}tapfile-stress" "$build/test/stress/test_tapfile_stress"
