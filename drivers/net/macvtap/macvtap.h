@@ -568,6 +568,8 @@ uint16_t macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_
 
 /* tap_file.c */
 void tap_file_port_closing(struct macvtap_dev *dev);
+void tap_file_queue_released(struct macvtap_dev *dev, struct tap_queue *q);
+void tap_file_queue_created(struct macvtap_dev *dev, struct tap_queue *q);
 
 /*
  * tap_chardev.c: create makes the socket or interface (at probe, under the

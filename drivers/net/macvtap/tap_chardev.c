@@ -68,6 +68,7 @@
 /* A seqpacket connection: one open tap file. */
 struct chardev_conn {
 	int fd;
+	int efd;                     /* its file's eventfd (the same for the file's life) */
 	struct rte_pmd_macvtap_file *file;
 	uint8_t *buf;                /* a message from the peer (CHARDEV_MAX_MSG bytes) */
 	uint8_t *out;                /* messages to the peer, one per CHARDEV_MAX_MSG slot */
@@ -91,6 +92,7 @@ struct macvtap_chardev {
 	struct sockaddr_un dgram_peer;
 	socklen_t dgram_peer_len;    /* 0: no dgram peer yet */
 	struct rte_pmd_macvtap_file *file; /* all kinds but seqpacket */
+	int file_efd;                /* its eventfd, or -1 */
 	bool file_failed_logged;
 	int wake;                    /* eventfd: stop, or look again */
 	volatile bool stop;
@@ -427,8 +429,9 @@ macvtap_chardev_create(struct macvtap_dev *dev, const char *name,
 	c->a = *a;
 	c->sock = -1;
 	c->peer = -1;
+	c->file_efd = -1;
 	for (i = 0; i < RTE_DIM(c->conns); i++)
-		c->conns[i].fd = -1;
+		c->conns[i].fd = c->conns[i].efd = -1;
 	pthread_mutex_init(&c->io_lock, NULL);
 	c->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	c->rbuf = rte_malloc("macvtap_chardev_rx", 4 + CHARDEV_MAX_FRAME, 0);
@@ -490,8 +493,6 @@ chardev_file_open(struct macvtap_chardev *c, bool vnet_hdr)
 	c->file_failed_logged = false;
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
 	rte_pmd_macvtap_file_ioctl(f, TUNSETIFF, &ifr);
-	/* An eventfd to sleep on while a service core polls the lower. */
-	rte_pmd_macvtap_file_fd(f);
 	return f;
 }
 
@@ -741,6 +742,7 @@ seq_conn_close(struct macvtap_chardev *c, struct chardev_conn *conn)
 {
 	close(conn->fd);
 	conn->fd = -1;
+	conn->efd = -1;
 	/* The control lock, taken by closing the file, is never taken under io_lock. */
 	if (conn->file != NULL)
 		rte_pmd_macvtap_file_close(conn->file);
@@ -763,6 +765,9 @@ seq_refuse(struct macvtap_chardev *c, int fd, int err)
 	memcpy(ans.magic, ctl_magic, sizeof(ctl_magic));
 	if (send(fd, &ans, offsetof(struct macvtap_ctl_msg, arg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		MACVTAP_LOG(DEBUG, "%s: chardev: a refused peer left first", c->name);
+	/* What it sent already is read: fewer peers see a reset before the answer. */
+	while (recv(fd, &ans, sizeof(ans), MSG_DONTWAIT) > 0)
+		;
 	close(fd);
 	count(&c->stats.peer_refused, 1);
 }
@@ -1047,7 +1052,8 @@ seq_turn(struct macvtap_chardev *c)
 		/* Read while stopped too: ioctls are answered then, as the kernel's are. */
 		pfd[n++] = (struct pollfd){ .fd = conn->fd, .events = (short)(
 			POLLIN | (started && conn->pending != 0 ? POLLOUT : 0)) };
-		efd = rte_pmd_macvtap_file_fd(conn->file);
+		/* Asked once: the control lock is not taken every turn. */
+		efd = conn->efd >= 0 ? conn->efd : (conn->efd = rte_pmd_macvtap_file_fd(conn->file));
 		pfd[n++] = (struct pollfd){ .fd = started ? efd : -1, .events = POLLIN };
 	}
 	timeout = chardev_timeout(c, started && nb != 0);
@@ -1116,7 +1122,9 @@ chardev_thread(void *arg)
 		}
 		if (c->file == NULL && started)
 			c->file = chardev_file_open(c, false);
-		efd = c->file != NULL ? rte_pmd_macvtap_file_fd(c->file) : -1;
+		if (c->file != NULL && c->file_efd < 0)
+			c->file_efd = rte_pmd_macvtap_file_fd(c->file);
+		efd = c->file != NULL ? c->file_efd : -1;
 		if (efd >= 0 && started)
 			pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
 		timeout = chardev_timeout(c, started && c->file != NULL);
