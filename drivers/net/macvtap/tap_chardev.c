@@ -318,10 +318,15 @@ if_has_packet_socket(unsigned int ifindex)
 	if (f == NULL)
 		return false;
 	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		unsigned int iface;
+		char *save = NULL, *tok = strtok_r(line, " \t", &save);
+		char *end;
+		int col;
 
-		/* sk RefCnt Type Proto Iface ...: the header line does not scan. */
-		found = sscanf(line, "%*s %*s %*s %*s %u", &iface) == 1 && iface == ifindex;
+		/* sk RefCnt Type Proto Iface ...: the fifth column; the header's is not a number. */
+		for (col = 0; tok != NULL && col < 4; col++)
+			tok = strtok_r(NULL, " \t", &save);
+		if (tok != NULL)
+			found = strtoul(tok, &end, 10) == ifindex && end != tok && *end == '\0';
 	}
 	fclose(f);
 	return found;
