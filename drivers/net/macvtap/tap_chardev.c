@@ -62,6 +62,9 @@
 #define CHARDEV_POLL_MS 1            /* the lower's poll period with no service core */
 #define CHARDEV_IDLE_MS 100          /* sleep while the dispatcher service wakes us */
 #define CHARDEV_MAX_CONNS 64         /* seqpacket connections (each holds a queue) */
+#define CHARDEV_VNET_HDR_LEN 10      /* tap and host: the header in front of each frame */
+/* tap and host: the kernel takes (and finishes where it must) what these say. */
+#define CHARDEV_TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
 #define CHARDEV_SEQ_BATCH 32         /* messages per sendmmsg() */
 
@@ -198,7 +201,7 @@ fail:
 }
 
 static int
-tun_open(struct macvtap_chardev *c, struct ifreq *ifr)
+tun_open(struct macvtap_chardev *c, struct ifreq *ifr, short extra_flags)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	int ret;
@@ -211,7 +214,7 @@ tun_open(struct macvtap_chardev *c, struct ifreq *ifr)
 	}
 	memset(ifr, 0, sizeof(*ifr));
 	strlcpy(ifr->ifr_name, c->a.where, sizeof(ifr->ifr_name));
-	ifr->ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr->ifr_flags = IFF_TAP | IFF_NO_PI | extra_flags;
 	if (ioctl(fd, TUNSETIFF, ifr) != 0) {
 		ret = -errno;
 		MACVTAP_LOG(ERR, "%s: chardev: TAP interface %s: %s", c->name, c->a.where,
@@ -348,7 +351,7 @@ chardev_tap_create(struct macvtap_chardev *c)
 			    c->a.where);
 		return -EADDRINUSE;
 	}
-	fd = tun_open(c, &ifr);
+	fd = tun_open(c, &ifr, 0);
 	if (fd < 0)
 		return fd;
 	ret = ioctl(fd, TUNSETPERSIST, 1UL) != 0 ? -errno : 0;
@@ -372,8 +375,14 @@ chardev_tap_create(struct macvtap_chardev *c)
 	}
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = (int)if_nametoindex(c->a.where);
-	/* What the driver sends is for the consumer, not for its own reads. */
+	/*
+	 * What the driver sends is for the consumer, not for its own reads; a
+	 * virtio-net header in front of each frame both ways, so that partial
+	 * checksums and large frames of a consumer with offloads are finished
+	 * by the port's write (and the kernel finishes what the driver sends).
+	 */
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) != 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
 		ret = -errno;
 		close(fd);
@@ -395,9 +404,13 @@ chardev_host_create(struct macvtap_chardev *c)
 	struct ifreq ifr;
 	int fd, ret;
 
-	fd = tun_open(c, &ifr);
+	/* With a virtio-net header, the host stack may hand over partial checksums and large frames. */
+	fd = tun_open(c, &ifr, IFF_VNET_HDR);
 	if (fd < 0)
 		return fd;
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)CHARDEV_TAP_OFFLOADS) != 0)
+		MACVTAP_LOG(WARNING, "%s: chardev: %s: no offloads from the host stack: %s",
+			    c->name, c->a.where, strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	strlcpy(ifr.ifr_name, c->a.where, sizeof(ifr.ifr_name));
 	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
@@ -498,6 +511,10 @@ chardev_file_open(struct macvtap_chardev *c, bool vnet_hdr)
 	c->file_failed_logged = false;
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
 	rte_pmd_macvtap_file_ioctl(f, TUNSETIFF, &ifr);
+	/* A kernel interface behind it takes frames with their offloads left to do. */
+	if (c->a.kind == MACVTAP_CHARDEV_TAP || c->a.kind == MACVTAP_CHARDEV_HOST)
+		rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD,
+					   (void *)(uintptr_t)CHARDEV_TAP_OFFLOADS);
 	return f;
 }
 
@@ -716,7 +733,7 @@ chardev_if_from(struct macvtap_chardev *c)
 
 		if (n < 0)
 			break;
-		if (n < RTE_ETHER_HDR_LEN || n > CHARDEV_MAX_FRAME) {
+		if (n < CHARDEV_VNET_HDR_LEN + RTE_ETHER_HDR_LEN || n > CHARDEV_MAX_FRAME) {
 			count(&c->stats.peer_errors, 1);
 			continue;
 		}
@@ -1126,7 +1143,8 @@ chardev_thread(void *arg)
 			pfd[n++] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
 		}
 		if (c->file == NULL && started)
-			c->file = chardev_file_open(c, false);
+			c->file = chardev_file_open(c, c->a.kind == MACVTAP_CHARDEV_TAP ||
+						    c->a.kind == MACVTAP_CHARDEV_HOST);
 		if (c->file != NULL && c->file_efd < 0)
 			c->file_efd = rte_pmd_macvtap_file_fd(c->file);
 		efd = c->file != NULL ? c->file_efd : -1;
