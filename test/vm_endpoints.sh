@@ -47,18 +47,16 @@
 #   dgram-vm-pings-wire     VM G (dgram) pings W
 #   wire-pings-dgram-vm     W pings VM G
 #   dgram-vm-tcp-to-wire    VM G sends 256 KiB over TCP to W
-#   tap-vnet-vm-tcp-to-wire only with VM_TAP_OFFLOADS=1: VM V sends 256 KiB
-#                           over TCP to W. Known to fail with the driver of
-#                           this writing: the guest's partial checksums reach
-#                           the wire unfinished (the interface side is read
-#                           with no virtio-net header), so W drops its SYNs
+#   tap-vnet-vm-tcp-to-wire VM V sends 256 KiB over TCP to W: the guest's
+#                           partial checksums (its TAP file has IFF_VNET_HDR)
+#                           are finished before the wire
 #   testpmd-alive           testpmd still runs after all that
 #   testpmd-quit            it quits cleanly
 #   endpoints-removed       the sockets and both TAPs went with it
 #
 # Environment: MACVTAP_BUILD_DIR, MACVTAP_PLUGIN, TESTPMD (test/lib/common.sh);
 # VM_LIMIT, VM_MEM, VM_QEMU (test/lib/vm.sh); MACVTAP_VM_CACHE (where the
-# guest kernel is, test/vm/build-guest.sh); VM_TAP_OFFLOADS=1 (above);
+# guest kernel is, test/vm/build-guest.sh);
 # KEEP_TMP=1 keeps the directory with the consoles and logs; VERBOSE=1
 # prints testpmd's log and timings.
 
@@ -75,9 +73,8 @@ test_env
 CHECKS=(kernel-tap-vm endpoints-made stream-socket-mode stream-vm-pings-wire
 	wire-pings-stream-vm stream-vm-tcp-to-wire host-pings-stream-vm host-vm-off-the-wire
 	stream-reconnect-vm tap-vm-pings-wire wire-pings-tap-vm tap-vm-tcp-to-wire
-	tap-vnet-vm-pings-wire wire-pings-tap-vnet-vm dgram-vm-pings-wire wire-pings-dgram-vm
-	dgram-vm-tcp-to-wire testpmd-alive testpmd-quit endpoints-removed)
-[ "${VM_TAP_OFFLOADS:-0}" = 1 ] && CHECKS+=(tap-vnet-vm-tcp-to-wire)
+	tap-vnet-vm-pings-wire wire-pings-tap-vnet-vm tap-vnet-vm-tcp-to-wire dgram-vm-pings-wire
+	wire-pings-dgram-vm dgram-vm-tcp-to-wire testpmd-alive testpmd-quit endpoints-removed)
 
 NET=10.213.7
 KNET=10.213.8
@@ -456,11 +453,8 @@ nic "$MAC_DGRAM" "dgram,id=n0,local.type=unix,local.path=$tmp/g.dgram,remote.typ
 vm_start g "mvm_ip=$NET.13/24 mvm_ping=$NET.1 mvm_count=$PINGS mvm_tcp=$NET.1:5004:$TCP_BYTES \
 mvm_answer=$PINGS mvm_linger=20" "${nic_args[@]}"
 
-v_tcp="" v_wait=MVM-PING
-if [ "${VM_TAP_OFFLOADS:-0}" = 1 ]; then
-	sink_start v 5003
-	v_tcp="mvm_tcp=$NET.1:5003:$TCP_BYTES" v_wait=MVM-TCP
-fi
+sink_start v 5003
+v_tcp="mvm_tcp=$NET.1:5003:$TCP_BYTES" v_wait=MVM-TCP
 nic "$MAC_TAP" tap,id=n0,fd=@TAPFD@
 vm_start v --netns "$ns_d" --tap "$if_t" --vnet-hdr \
 	"mvm_ip=$NET.11/24 mvm_ping=$NET.1 mvm_count=$PINGS $v_tcp mvm_answer=$PINGS \
