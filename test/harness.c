@@ -28,8 +28,8 @@ bool t_nic_lower;
 static unsigned int env_seq;
 static unsigned int port_seq;
 
-int
-t_env_init(struct t_env *e, uint16_t nb_q)
+static int
+env_init(struct t_env *e, uint16_t nb_q, bool nic, const char *extra)
 {
 	char name[16];
 	uint16_t q;
@@ -39,14 +39,14 @@ t_env_init(struct t_env *e, uint16_t nb_q)
 	e->nb_q = nb_q;
 	t_current = e;
 	env_seq++;
-	if (t_nic_lower) {
-		char args[128];
+	if (nic) {
+		char args[256];
 		uint16_t port;
 
 		/* Room in its filters for the tests' MACs and groups, as a real NIC has. */
 		snprintf(e->lower_name, sizeof(e->lower_name), "net_nicsim_t%u", env_seq);
-		snprintf(args, sizeof(args), "queues=%u,uc_slots=32,mc_slots=32,ring_size=4096",
-			 nb_q);
+		snprintf(args, sizeof(args), "queues=%u,uc_slots=32,mc_slots=32,ring_size=4096%s%s",
+			 nb_q, extra[0] != '\0' ? "," : "", extra);
 		ret = rte_vdev_init(e->lower_name, args);
 		CHECK(ret == 0, "net_nicsim lower: %d", ret);
 		CHECK(rte_eth_dev_get_port_by_name(e->lower_name, &port) == 0, "nicsim port");
@@ -72,6 +72,18 @@ t_env_init(struct t_env *e, uint16_t nb_q)
 	CHECK(ret >= 0, "rte_eth_from_rings: %d", ret);
 	e->lower = (uint16_t)ret;
 	return 0;
+}
+
+int
+t_env_init(struct t_env *e, uint16_t nb_q)
+{
+	return env_init(e, nb_q, t_nic_lower, "");
+}
+
+int
+t_env_init_nic(struct t_env *e, uint16_t nb_q, const char *devargs)
+{
+	return env_init(e, nb_q, true, devargs);
 }
 
 int

@@ -104,6 +104,8 @@ struct t_env {
 
 /* The lower, from rings. */
 int t_env_init(struct t_env *e, uint16_t nb_q);
+/* A net_nicsim lower whatever MACVTAP_TEST_LOWER says, with more devargs. */
+int t_env_init_nic(struct t_env *e, uint16_t nb_q, const char *devargs);
 /* A macvtap port "net_macvtap_tN" with extra devargs, configured and started. */
 int t_add_port(struct t_env *e, const char *devargs, uint16_t nb_rxq, uint16_t nb_rxd,
 	       int *index);

@@ -893,12 +893,20 @@ test_stream(void)
 	}
 	CHECK_EQ(wait_xstat(port, "chardev_from_peer_packets", 5), 5, "from_peer_packets");
 
-	/* A frame the framing allows but the port refuses (past its mbufs): counted, kept on. */
+	/* Past one mbuf of the port's pool: a chain of them, on the wire. */
 	make_frame(big, EXT, PORT_MAC, 24, sizeof(big));
 	CHECK_EQ(stream_write(a, big, sizeof(big)), 0, "a 3000-byte frame");
+	TRY(wire_expect(&e, big, sizeof(big), "a 3000-byte frame"));
+	/* A frame the framing allows but the port refuses (over 64 KiB + 18): counted, kept on. */
+	{
+		static uint8_t huge[MAX_FRAME];
+
+		make_frame(huge, EXT, PORT_MAC, 25, sizeof(huge));
+		CHECK_EQ(stream_write(a, huge, sizeof(huge)), 0, "a frame of the framing's largest");
+	}
 	CHECK_EQ(wait_xstat(port, "tx_file_dropped", 1), 1, "tx_file_dropped");
 	CHECK_EQ(wire_quiet(&e, 10), 0, "the refused frame on the wire");
-	CHECK_EQ(t_xstat(port, "chardev_from_peer_packets"), 5, "from_peer after a refusal");
+	CHECK_EQ(t_xstat(port, "chardev_from_peer_packets"), 6, "from_peer after a refusal");
 	CHECK_EQ(t_xstat(port, "chardev_peer_errors"), 0, "a refused frame is no framing error");
 
 	/* A second peer is refused, counted; the first keeps working. */

@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,9 @@ struct vnet_hdr {
 
 #define VF_NEEDS_CSUM 1
 #define VG_TCPV4 1
+/* The TX requests a frame handed to a reader must not carry (rte_mbuf_core.h). */
+#define MACVTAP_TEST_TX_OL (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | \
+	RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)
 
 /* ---- frames ---- */
 
@@ -593,7 +597,7 @@ test_write(void)
 	wl = wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && memcmp(got, fr, len) == 0, "DATA_VALID frame on the wire");
 
-	/* A valid TCPv4 GSO header: not supported in this version. */
+	/* A valid TCPv4 GSO header: segmented for the wire (file_write_offloads checks them). */
 	len = make_ip(fr, EXT, 6, 1400);
 	memset(&h, 0, sizeof(h));
 	h.flags = VF_NEEDS_CSUM;
@@ -603,17 +607,18 @@ test_write(void)
 	h.csum_start = 34;
 	h.csum_offset = 16;
 	n = with_hdr(buf, &h, fr, len);
-	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), -EOPNOTSUPP, "TCPv4 GSO header");
-	errors++;
-	/* Longer than the port's pool (data room 2048) can hold. */
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "TCPv4 GSO header");
+	CHECK_EQ(wire_count(&e), 3, "TCPv4 GSO frame of 1400 bytes, gso_size 500: segments");
+	/* Longer than one mbuf of the port's pool (data room 2048): a chain, sent as it is. */
 	{
 		static uint8_t big[VHDR + 4000];
 
 		memset(big, 0, sizeof(big));
 		make_raw(big + VHDR, EXT, 0x88b5, 1, 4000);
-		CHECK_EQ(rte_pmd_macvtap_file_write(f, big, sizeof(big)), -EINVAL,
+		CHECK_EQ(rte_pmd_macvtap_file_write(f, big, sizeof(big)), sizeof(big),
 			 "a frame longer than the pool's mbufs");
-		errors++;
+		CHECK_EQ(wire_take(&e, got, sizeof(got)), sizeof(got), "the long frame on the wire");
+		CHECK(memcmp(got, big + VHDR, sizeof(got)) == 0, "the long frame's bytes");
 	}
 	CHECK_EQ(wire_count(&e), 0, "frames on the wire from refused writes");
 	CHECK_EQ(t_xstat(e.ports[p], "tx_file_dropped"), dropped + errors,
@@ -1140,6 +1145,793 @@ test_fd_and_dispatcher(void)
 	return finish(&e);
 }
 
+/* ---- offloads ---- */
+
+#define VF_DATA_VALID 2
+#define VG_UDP 3
+#define VG_TCPV6 4
+#define VG_UDP_L4 5
+#define VG_ECN 0x80
+#define BIG_FRAME 70000
+#define TCP_ACK_PSH_FIN_CWR 0x99
+
+static uint16_t
+be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The pseudo-header sum of the IP packet at ip (version v6), with l4len or without (0). */
+static uint32_t
+pseudo(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4len)
+{
+	uint32_t sum = v6 ? sum16(0, ip + 8, 32) : sum16(0, ip + 12, 8);
+
+	return sum + proto + l4len;
+}
+
+/*
+ * A TCP (20-byte header, flags tcp_flags) or UDP frame over IPv4 or IPv6 from
+ * src to dst, payload bytes of a pattern; IPv4 header checksum valid; the L4
+ * checksum field the pseudo-header sum with the length (a partial checksum,
+ * as Linux and virtio keep it) when seed, else fill.
+ */
+static size_t
+make_l4(uint8_t *p, const char *dst, const char *src, bool v6, uint8_t proto, size_t payload,
+	uint8_t tcp_flags, bool seed, uint16_t fill)
+{
+	size_t l3 = v6 ? 40 : 20, l4 = proto == 6 ? 20 : 8, len = 14 + l3 + l4 + payload, i;
+	uint8_t *ip = p + 14, *th = p + 14 + l3;
+	uint16_t c;
+
+	memset(p, 0, 14 + l3 + l4);
+	put_mac(p, dst);
+	put_mac(p + 6, src);
+	if (v6) {
+		p[12] = 0x86;
+		p[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)((l4 + payload) >> 8);
+		ip[5] = (uint8_t)(l4 + payload);
+		ip[6] = proto;
+		ip[7] = 64;
+		ip[8] = 0xfd;
+		ip[23] = 1;
+		ip[24] = 0xfd;
+		ip[39] = 2;
+	} else {
+		p[12] = 0x08;
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)((len - 14) >> 8);
+		ip[3] = (uint8_t)(len - 14);
+		ip[4] = 0x12;
+		ip[5] = 0x34;        /* id 0x1234 */
+		ip[8] = 64;
+		ip[9] = proto;
+		ip[12] = 10; ip[13] = 1; ip[14] = 2; ip[15] = 3;
+		ip[16] = 10; ip[17] = 9; ip[18] = 8; ip[19] = 7;
+		c = (uint16_t)~fold(sum16(0, ip, 20));
+		ip[10] = c >> 8;
+		ip[11] = c & 0xff;
+	}
+	th[0] = 0x30; th[1] = 0x39;
+	th[2] = 0x1f; th[3] = 0x90;
+	if (proto == 6) {
+		th[4] = 0x01; th[5] = 0x02; th[6] = 0x03; th[7] = 0x04;   /* sequence */
+		th[8] = 0x0a; th[11] = 0x0b;                             /* ack */
+		th[12] = 0x50;
+		th[13] = tcp_flags;
+		th[14] = 0xff; th[15] = 0xf0;
+	} else {
+		th[4] = (uint8_t)((l4 + payload) >> 8);
+		th[5] = (uint8_t)(l4 + payload);
+	}
+	for (i = 0; i < payload; i++)
+		th[l4 + i] = (uint8_t)(0x41 + i * 13 + i / 251);
+	c = seed ? fold(pseudo(ip, v6, proto, (uint32_t)(l4 + payload))) : fill;
+	th[proto == 6 ? 16 : 6] = c >> 8;
+	th[proto == 6 ? 17 : 7] = c & 0xff;
+	return len;
+}
+
+static bool
+ip4_csum_ok(const uint8_t *p)
+{
+	return fold(sum16(0, p + 14, (p[14] & 0xfu) * 4)) == 0xffff;
+}
+
+/* Frame p's TCP or UDP checksum verifies (the one's-complement sum is all ones). */
+static bool
+l4_csum_ok(const uint8_t *p, size_t len)
+{
+	bool v6 = p[12] == 0x86;
+	const uint8_t *ip = p + 14;
+	size_t l3 = v6 ? 40 : (ip[0] & 0xfu) * 4, l4len = len - 14 - l3;
+	uint32_t sum = pseudo(ip, v6, v6 ? ip[6] : ip[9], (uint32_t)l4len);
+
+	return fold(sum16(sum, ip + l3, l4len)) == 0xffff;
+}
+
+/* Complete frame p's partial checksum at start + off, as a NIC or a reader would. */
+static void
+complete_partial(uint8_t *p, size_t len, size_t start, size_t off)
+{
+	uint16_t c = (uint16_t)~fold(sum16(0, p + start, len - start));
+
+	if (c == 0)
+		c = 0xffff;
+	p[start + off] = c >> 8;
+	p[start + off + 1] = c & 0xff;
+}
+
+/*
+ * seg (len bytes) is segment i of n of the large frame big (blen bytes) cut
+ * every mss bytes of payload: big's headers with a segment's lengths, IPv4 id,
+ * TCP sequence and flags (FIN and PSH on the last only, CWR on the first
+ * only), its share of the payload, and correct checksums.
+ */
+static int
+check_segment(const uint8_t *seg, size_t len, const uint8_t *big, size_t blen, unsigned int i,
+	      unsigned int n, size_t mss)
+{
+	bool v6 = big[12] == 0x86;
+	size_t l3 = v6 ? 40 : 20;
+	uint8_t proto = v6 ? big[20] : big[23];
+	size_t l4 = proto == 6 ? (size_t)(big[14 + l3 + 12] >> 4) * 4 : 8, hdr = 14 + l3 + l4;
+	size_t plen = RTE_MIN(mss, blen - hdr - i * mss);
+	const uint8_t *th = seg + 14 + l3, *bth = big + 14 + l3;
+
+	CHECK_EQ(len, hdr + plen, "segment length");
+	CHECK(memcmp(seg, big, 14) == 0, "segment %u: Ethernet header", i);
+	CHECK(memcmp(seg + hdr, big + hdr + i * mss, plen) == 0, "segment %u: payload", i);
+	if (v6) {
+		CHECK_EQ(be16(seg + 18), len - 54, "IPv6 payload length");
+		CHECK(memcmp(seg + 14, big + 14, 4) == 0 && memcmp(seg + 20, big + 20, 34) == 0,
+		      "segment %u: IPv6 header", i);
+	} else {
+		CHECK_EQ(be16(seg + 16), len - 14, "IPv4 total length");
+		CHECK_EQ(be16(seg + 18), (be16(big + 18) + i) & 0xffff, "IPv4 id (+1 a segment)");
+		CHECK(memcmp(seg + 14, big + 14, 2) == 0 && memcmp(seg + 20, big + 20, 4) == 0 &&
+		      memcmp(seg + 26, big + 26, 8) == 0, "segment %u: IPv4 header", i);
+		CHECK(ip4_csum_ok(seg), "segment %u: IPv4 header checksum", i);
+	}
+	CHECK(memcmp(th, bth, 4) == 0, "segment %u: ports", i);
+	if (proto == 6) {
+		uint8_t flags = bth[13];
+
+		if (i + 1 < n)
+			flags &= (uint8_t)~0x09;     /* FIN, PSH */
+		if (i > 0)
+			flags &= (uint8_t)~0x80;     /* CWR */
+		CHECK_EQ(be32(th + 4), be32(bth + 4) + i * mss, "TCP sequence");
+		CHECK_EQ(th[13], flags, "TCP flags");
+		CHECK(memcmp(th + 8, bth + 8, 5) == 0 && memcmp(th + 14, bth + 14, 2) == 0 &&
+		      memcmp(th + 18, bth + 18, l4 - 18) == 0, "segment %u: TCP header", i);
+	} else {
+		CHECK_EQ(be16(th + 4), len - 14 - l3, "UDP length");
+	}
+	CHECK(l4_csum_ok(seg, len), "segment %u of %u: L4 checksum", i, n);
+	return 0;
+}
+
+/* Write header h and frame fr through f; the segments on the wire against big. */
+static int
+write_segments(struct t_env *e, struct rte_pmd_macvtap_file *f, const struct vnet_hdr *h,
+	       const uint8_t *fr, size_t len, size_t mss, unsigned int want_segs)
+{
+	static uint8_t buf[VHDR + BIG_FRAME], got[FRAME_MAX];
+	unsigned int i;
+	int wl;
+
+	memcpy(buf, h, sizeof(*h));
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "GSO write");
+	for (i = 0; i < want_segs; i++) {
+		wl = wire_take(e, got, sizeof(got));
+		CHECK(wl > 0, "segment %u of %u not on the wire", i, want_segs);
+		TRY(check_segment(got, (size_t)wl, fr, len, i, want_segs, mss));
+	}
+	CHECK_EQ(wire_count(e), 0, "more segments than expected");
+	return 0;
+}
+
+static struct vnet_hdr
+gso_hdr(uint8_t flags, uint8_t type, uint16_t size, uint16_t start, uint16_t off)
+{
+	struct vnet_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.flags = flags;
+	h.gso_type = type;
+	h.gso_size = size;
+	h.csum_start = start;
+	h.csum_offset = off;
+	h.hdr_len = flags ? (uint16_t)(start + (off == 16 ? 20 : 8)) : 0;
+	return h;
+}
+
+/* An mbuf chain of t_pool holding p (its first segment at most first bytes long). */
+static struct rte_mbuf *
+mbuf_of(const uint8_t *p, size_t len, size_t first)
+{
+	struct rte_mbuf *head = NULL, *prev = NULL;
+	size_t at = 0;
+
+	while (at < len) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
+		size_t n = RTE_MIN(len - at, (size_t)rte_pktmbuf_tailroom(m));
+
+		if (at == 0)
+			n = RTE_MIN(n, first);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + at, n);
+		if (head == NULL) {
+			head = m;
+		} else {
+			prev->next = m;
+			head->nb_segs++;
+			head->pkt_len += (uint32_t)n;
+		}
+		prev = m;
+		at += n;
+	}
+	return head;
+}
+
+/*
+ * Writes with NEEDS_CSUM and GSO headers, to a lower that does no offload:
+ * checksums completed, frames segmented in software before the wire.
+ */
+static int
+test_write_offloads(void)
+{
+	static struct t_env e;
+	static uint8_t fr[BIG_FRAME], buf[VHDR + BIG_FRAME], got[FRAME_MAX];
+	struct rte_pmd_macvtap_file *f;
+	struct rte_eth_dev_info info;
+	struct vnet_hdr h;
+	uint64_t fdrop, odrop;
+	size_t len;
+	int p, wl;
+
+	TRY(one_port(&e, 1, &p));
+	CHECK_EQ(rte_eth_dev_info_get(e.ports[p], &info), 0, "dev info");
+	CHECK((info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+	       RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO)) ==
+	      (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+	       RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO),
+	      "tx_offload_capa %#" PRIx64 " lacks checksums or TSO", info.tx_offload_capa);
+	CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
+	fdrop = t_xstat(e.ports[p], "tx_file_dropped");
+	odrop = t_xstat(e.ports[p], "tx_offload_dropped");
+	CHECK(odrop != UINT64_MAX, "no xstat tx_offload_dropped");
+
+	/* NEEDS_CSUM: TCPv4 and UDPv6, checksums correct on the wire, nothing else changed. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 301, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, 0, 0, 34, 16);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "NEEDS_CSUM TCPv4");
+	wl = wire_take(&e, got, sizeof(got));
+	CHECK(wl == (int)len && l4_csum_ok(got, len), "NEEDS_CSUM TCPv4: %d bytes, checksum %s",
+	      wl, wl == (int)len && l4_csum_ok(got, len) ? "ok" : "wrong");
+	CHECK(memcmp(got, fr, 50) == 0 && memcmp(got + 52, fr + 52, len - 52) == 0,
+	      "NEEDS_CSUM TCPv4: other bytes changed");
+	len = make_l4(fr, EXT, PORT_MAC, true, 17, 77, 0, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, 0, 0, 54, 6);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "NEEDS_CSUM UDPv6");
+	wl = wire_take(&e, got, sizeof(got));
+	CHECK(wl == (int)len && l4_csum_ok(got, len), "NEEDS_CSUM UDPv6 checksum");
+
+	/* TCPv4 GSO, 3000 bytes by 1000, PSH FIN CWR set: 3 segments. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 3000, TCP_ACK_PSH_FIN_CWR, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4 | VG_ECN, 1000, 34, 16);
+	TRY(write_segments(&e, f, &h, fr, len, 1000, 3));
+	/* Without NEEDS_CSUM (whatever is in the field): the checksums are made anew. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 2500, 0x10, false, 0x1234);
+	h = gso_hdr(0, VG_TCPV4, 1000, 0, 0);
+	TRY(write_segments(&e, f, &h, fr, len, 1000, 3));
+	/* TCPv6 and UDP_L4 (one datagram a segment), over IPv4 and IPv6. */
+	len = make_l4(fr, EXT, PORT_MAC, true, 6, 3000, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV6, 1000, 54, 16);
+	TRY(write_segments(&e, f, &h, fr, len, 1000, 3));
+	len = make_l4(fr, EXT, PORT_MAC, false, 17, 3000, 0, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_UDP_L4, 1000, 34, 6);
+	TRY(write_segments(&e, f, &h, fr, len, 1000, 3));
+	len = make_l4(fr, EXT, PORT_MAC, true, 17, 2999, 0, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_UDP_L4, 1200, 54, 6);
+	TRY(write_segments(&e, f, &h, fr, len, 1200, 3));
+	/* 64 KiB: a chain of mbufs, 45 segments. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 65000, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 1448, 34, 16);
+	TRY(write_segments(&e, f, &h, fr, len, 1448, 45));
+	/* Payload of one gso_size or less: a plain frame with a partial checksum. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 900, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 1000, 34, 16);
+	TRY(write_segments(&e, f, &h, fr, len, 1000, 1));
+	CHECK_EQ(t_xstat(e.ports[p], "tx_offload_dropped"), odrop, "tx_offload_dropped so far");
+
+	/* UDP fragmentation over IPv4: IP fragments, the datagram's checksum computed. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 17, 3000, 0, true, 0);
+	fr[20] = 0x40;                   /* DF: cleared in the fragments */
+	fr[24] = 0;
+	fr[25] = 0;
+	{
+		uint16_t ic = (uint16_t)~fold(sum16(0, fr + 14, 20));
+
+		fr[24] = ic >> 8;
+		fr[25] = ic & 0xff;
+	}
+	h = gso_hdr(VF_NEEDS_CSUM, VG_UDP, 1000, 34, 6);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "UFO");
+	{
+		static uint8_t whole[BIG_FRAME];
+		unsigned int k;
+
+		memcpy(whole, fr, 34);
+		for (k = 0; k < 4; k++) {
+			size_t pl = k < 3 ? 1000 : 8;   /* 3008 bytes of IP payload */
+
+			wl = wire_take(&e, got, sizeof(got));
+			CHECK_EQ(wl, 34 + pl, "UFO fragment length");
+			CHECK(memcmp(got, fr, 14) == 0 && ip4_csum_ok(got) &&
+			      be16(got + 16) == 20 + pl && be16(got + 18) == 0x1234 &&
+			      be16(got + 20) == ((k < 3 ? 0x2000 : 0) | (k * 1000 / 8)),
+			      "UFO fragment %u: length %u id %#x frag_off %#x", k, be16(got + 16),
+			      be16(got + 18), be16(got + 20));
+			memcpy(whole + 34 + k * 1000, got + 34, pl);
+		}
+		CHECK(memcmp(whole + 34, fr + 34, 6) == 0 &&
+		      memcmp(whole + 42, fr + 42, len - 42) == 0, "UFO: the datagram reassembled");
+		/* Reassembled, with the original IP header: its UDP checksum verifies. */
+		CHECK(l4_csum_ok(whole, len), "UFO: the datagram's UDP checksum");
+	}
+	/* Over IPv6: not done here, refused and counted. */
+	len = make_l4(fr, EXT, PORT_MAC, true, 17, 3000, 0, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_UDP, 1000, 54, 6);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), -EOPNOTSUPP, "UFO over IPv6");
+	CHECK_EQ(t_xstat(e.ports[p], "tx_file_dropped"), fdrop + 1, "UFO over IPv6 counted");
+	/* ... but a small one is a plain frame. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 17, 1400, 0, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_UDP, 1500, 34, 6);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "UFO, one fragment");
+	wl = wire_take(&e, got, sizeof(got));
+	CHECK(wl == (int)len && l4_csum_ok(got, len), "UFO of one fragment on the wire");
+
+	/* Written, then lost where the kernel's segmentation fails: TCPV4 GSO of an IPv6 frame. */
+	len = make_l4(fr, EXT, PORT_MAC, true, 6, 3000, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 1000, 54, 16);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "TCPV4 GSO of IPv6");
+	CHECK_EQ(t_xstat(e.ports[p], "tx_offload_dropped"), odrop + 1,
+		 "TCPV4 GSO of an IPv6 frame: tx_offload_dropped");
+	/* More than 256 segments: dropped, counted. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 30000, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 100, 34, 16);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "300 segments");
+	CHECK_EQ(t_xstat(e.ports[p], "tx_offload_dropped"), odrop + 2,
+		 "a frame of 300 segments: tx_offload_dropped");
+	/* The kernel's further checks: a TCP GSO checksum not at 16, UDP_L4 without NEEDS_CSUM. */
+	len = make_l4(fr, EXT, PORT_MAC, false, 6, 3000, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 1000, 34, 6);
+	memcpy(buf, &h, VHDR);
+	memcpy(buf + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), -EINVAL, "TCP GSO, offset 6");
+	h = gso_hdr(0, VG_UDP_L4, 1000, 0, 0);
+	memcpy(buf, &h, VHDR);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), -EINVAL, "UDP_L4 without csum");
+	h = gso_hdr(0, VG_UDP, 1000, 0, 0);   /* UFO of a TCP frame: the dissection says TCP */
+	memcpy(buf, &h, VHDR);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), -EINVAL, "UFO of TCP");
+	h = gso_hdr(0, VG_ECN, 0, 0, 0);      /* the ECN bit alone (the kernel: -EINVAL) */
+	memcpy(buf, &h, VHDR);
+	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), -EINVAL, "ECN bit alone");
+	CHECK_EQ(t_xstat(e.ports[p], "tx_file_dropped"), fdrop + 5, "tx_file_dropped");
+	CHECK_EQ(wire_count(&e), 0, "frames on the wire from dropped writes");
+
+	/* The port's ethdev tx burst, same rules: a TSO frame and a partial UDP checksum. */
+	{
+		struct rte_mbuf *m[2];
+		static uint8_t fr2[FRAME_MAX];
+		size_t len2, n;
+		uint16_t c;
+
+		len = make_l4(fr, EXT, PORT_MAC, false, 6, 3000, 0x18, false, 0);
+		c = fold(pseudo(fr + 14, false, 6, 0));   /* DPDK's TSO: the sum without length */
+		fr[50] = c >> 8;
+		fr[51] = c & 0xff;
+		fr[24] = 0;
+		fr[25] = 0;
+		m[0] = mbuf_of(fr, len, 200);
+		len2 = make_l4(fr2, EXT, PORT_MAC, true, 17, 99, 0, true, 0);
+		m[1] = mbuf_of(fr2, len2, len2);
+		CHECK(m[0] != NULL && m[1] != NULL, "mbufs");
+		m[0]->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		m[0]->l2_len = 14;
+		m[0]->l3_len = 20;
+		m[0]->l4_len = 20;
+		m[0]->tso_segsz = 1000;
+		m[1]->ol_flags = RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_IPV6;
+		m[1]->l2_len = 14;
+		m[1]->l3_len = 40;
+		CHECK_EQ(rte_eth_tx_burst(e.ports[p], 0, m, 2), 2, "tx burst with offloads");
+		/* What the test compares with: the frame as it would be with IPv4 checksum. */
+		{
+			uint16_t ic = (uint16_t)~fold(sum16(0, fr + 14, 20));
+
+			fr[24] = ic >> 8;
+			fr[25] = ic & 0xff;
+		}
+		for (n = 0; n < 3; n++) {
+			wl = wire_take(&e, got, sizeof(got));
+			CHECK(wl > 0, "tx burst's TSO segment %zu not on the wire", n);
+			TRY(check_segment(got, (size_t)wl, fr, len, (unsigned int)n, 3, 1000));
+		}
+		wl = wire_take(&e, got, sizeof(got));
+		CHECK(wl == (int)len2 && l4_csum_ok(got, len2), "tx burst's UDPv6 frame: %d bytes, "
+		      "checksum %s", wl, wl == (int)len2 && l4_csum_ok(got, len2) ? "ok" : "wrong");
+	}
+	CHECK(rte_mempool_full(rte_pmd_macvtap_get_lower_mempool(e.ports[p])),
+	      "lower mempool not full: %u in use",
+	      rte_mempool_in_use_count(rte_pmd_macvtap_get_lower_mempool(e.ports[p])));
+	return finish(&e);
+}
+
+/* The frame on the wire as an mbuf (net_nicsim's copy: ol_flags and offload fields kept). */
+static struct rte_mbuf *
+wire_mbuf(struct t_env *e)
+{
+	struct rte_mbuf *m;
+
+	return rte_ring_dequeue(e->tx[0], (void **)&m) == 0 ? m : NULL;
+}
+
+/*
+ * A lower that does offloads (net_nicsim claiming them): the requests reach
+ * it as flags, the work left to it; with checksums but no TSO, segments that
+ * ask it for their checksums.
+ */
+static int
+test_offloads_lower(void)
+{
+	static struct t_env e;
+	static uint8_t fr[BIG_FRAME], buf[VHDR + BIG_FRAME], got[FRAME_MAX];
+	struct rte_pmd_macvtap_file *f;
+	struct rte_mbuf *m;
+	struct vnet_hdr h;
+	char args[128];
+	size_t len;
+	uint16_t seed;
+	unsigned int i;
+	int p, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		uint64_t ol = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			      RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+
+		if (pass == 0)
+			ol |= RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		snprintf(args, sizeof(args), "tx_offloads=%#" PRIx64, ol);
+		TRY(t_env_init_nic(&e, 1, args));
+		TRY(t_add_port(&e, "mac=" PORT_MAC, 1, 0, &p));
+		CHECK_EQ(t_file_open(e.ports[p], &f), 0, "open");
+
+		/* NEEDS_CSUM TCPv4: as it was written, TCP and IPv4 flags, l2 and l3 lengths. */
+		len = make_l4(fr, EXT, PORT_MAC, false, 6, 301, 0x18, true, 0);
+		h = gso_hdr(VF_NEEDS_CSUM, 0, 0, 34, 16);
+		memcpy(buf, &h, VHDR);
+		memcpy(buf + VHDR, fr, len);
+		CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "write");
+		m = wire_mbuf(&e);
+		CHECK(m != NULL, "NEEDS_CSUM frame not on the wire");
+		CHECK((m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IPV4)) ==
+		      (RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4) && m->l2_len == 14 &&
+		      m->l3_len == 20, "NEEDS_CSUM: ol_flags %#" PRIx64 ", l2 %u l3 %u",
+		      m->ol_flags, m->l2_len, m->l3_len);
+		CHECK(m->pkt_len == len && rte_pktmbuf_read(m, 0, (uint32_t)len, got) != NULL,
+		      "NEEDS_CSUM frame length %u", m->pkt_len);
+		memcpy(got, rte_pktmbuf_read(m, 0, (uint32_t)len, got), len);
+		rte_pktmbuf_free(m);
+		CHECK(memcmp(got, fr, len) == 0, "NEEDS_CSUM frame changed on its way to the lower");
+		complete_partial(got, len, 34, 16);
+		CHECK(l4_csum_ok(got, len), "the lower's completion would be wrong");
+
+		/* TCPv4 GSO 3000 by 1000. */
+		len = make_l4(fr, EXT, PORT_MAC, false, 6, 3000, 0x18, true, 0);
+		h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 1000, 34, 16);
+		memcpy(buf, &h, VHDR);
+		memcpy(buf + VHDR, fr, len);
+		CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "GSO write");
+		if (pass == 0) {
+			static uint8_t whole[BIG_FRAME];
+
+			/* TSO: one frame asking for it, its sum without the length (DPDK's way). */
+			m = wire_mbuf(&e);
+			CHECK(m != NULL, "TSO frame not on the wire");
+			CHECK((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) && (m->ol_flags & RTE_MBUF_F_TX_IPV4) &&
+			      (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) && m->tso_segsz == 1000 &&
+			      m->l2_len == 14 && m->l3_len == 20 && m->l4_len == 20 && m->pkt_len == len,
+			      "TSO frame: ol_flags %#" PRIx64 " segsz %u l4 %u len %u", m->ol_flags,
+			      m->tso_segsz, m->l4_len, m->pkt_len);
+			memcpy(whole, rte_pktmbuf_read(m, 0, (uint32_t)len, whole), len);
+			rte_pktmbuf_free(m);
+			seed = fold(pseudo(fr + 14, false, 6, 0));
+			CHECK_EQ(be16(whole + 50), seed, "TSO frame: pseudo-header sum without length");
+			CHECK_EQ(be16(whole + 24), 0, "TSO frame: IPv4 checksum left 0 for the lower");
+			CHECK(memcmp(whole + 54, fr + 54, len - 54) == 0, "TSO frame's payload");
+		} else {
+			/* Checksums but no TSO: segments that ask for their checksums. */
+			for (i = 0; i < 3; i++) {
+				m = wire_mbuf(&e);
+				CHECK(m != NULL, "segment %u not on the wire", i);
+				CHECK((m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IP_CKSUM |
+						      RTE_MBUF_F_TX_TCP_SEG)) ==
+				      (RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IP_CKSUM),
+				      "segment %u: ol_flags %#" PRIx64, i, m->ol_flags);
+				len = m->pkt_len;
+				memcpy(got, rte_pktmbuf_read(m, 0, (uint32_t)len, got), len);
+				rte_pktmbuf_free(m);
+				CHECK_EQ(be16(got + 24), 0, "segment: IPv4 checksum left 0");
+				/* What the lower does: the IPv4 header checksum, the TCP one. */
+				{
+					uint16_t c = (uint16_t)~fold(sum16(0, got + 14, 20));
+
+					got[24] = c >> 8;
+					got[25] = c & 0xff;
+				}
+				complete_partial(got, len, 34, 16);
+				TRY(check_segment(got, len, fr, 3054, i, 3, 1000));
+			}
+		}
+		CHECK(wire_mbuf(&e) == NULL, "extra frames on the wire");
+		/* The ethdev tx burst: a frame asking for a UDP checksum goes as it is. */
+		len = make_l4(fr, EXT, PORT_MAC, false, 17, 100, 0, true, 0);
+		m = mbuf_of(fr, len, len);
+		m->ol_flags = RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_IPV4;
+		m->l2_len = 14;
+		m->l3_len = 20;
+		CHECK_EQ(rte_eth_tx_burst(e.ports[p], 0, &m, 1), 1, "tx burst");
+		m = wire_mbuf(&e);
+		CHECK(m != NULL && (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM,
+		      "tx burst's UDP frame: not on the wire with its request");
+		rte_pktmbuf_free(m);
+		CHECK(rte_mempool_full(rte_pmd_macvtap_get_lower_mempool(e.ports[p])),
+		      "lower mempool not full");
+		TRY(finish(&e));
+	}
+	return 0;
+}
+
+/* Send frame fr from port s with requests ol (its l2/l3/l4 lengths and segment size). */
+static int
+send_with(uint16_t s, const uint8_t *fr, size_t len, uint64_t ol, uint16_t segsz)
+{
+	bool v6 = fr[12] == 0x86;
+	uint8_t proto = v6 ? fr[20] : fr[23];
+	struct rte_mbuf *m = mbuf_of(fr, len, 1000);
+
+	CHECK(m != NULL, "no mbuf");
+	m->ol_flags = ol | (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4);
+	m->l2_len = 14;
+	m->l3_len = v6 ? 40 : 20;
+	m->l4_len = proto == 6 ? 20 : 8;
+	m->tso_segsz = segsz;
+	CHECK_EQ(rte_eth_tx_burst(s, 0, &m, 1), 1, "the sender's tx burst");
+	return 0;
+}
+
+/* A bridge sibling's TSO frame as DPDK wants it: IPv4 checksum 0, pseudo sum without length. */
+static size_t
+make_tso(uint8_t *fr, bool v6, uint8_t tcp_flags)
+{
+	size_t len = make_l4(fr, PORT_MAC, OTHER_MAC, v6, 6, 3000, tcp_flags, false, 0);
+	uint16_t c = fold(pseudo(fr + 14, v6, 6, 0));
+
+	fr[14 + (v6 ? 40 : 20) + 16] = c >> 8;
+	fr[14 + (v6 ? 40 : 20) + 17] = c & 0xff;
+	if (!v6) {
+		fr[24] = 0;
+		fr[25] = 0;
+	}
+	return len;
+}
+
+/* Read n segments of fr (mss 1000) from f, each with header flags want_flags. */
+static int
+read_segments(struct rte_pmd_macvtap_file *f, int hdr_sz, const uint8_t *fr, size_t len,
+	      unsigned int n, uint8_t want_flags)
+{
+	static uint8_t rd[FRAME_MAX];
+	bool v6 = fr[12] == 0x86;
+	size_t start = v6 ? 54 : 34;
+	unsigned int i;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+		CHECK(r > hdr_sz, "segment %u of %u: read %zd", i, n, r);
+		if (hdr_sz != 0) {
+			CHECK(rd[0] == want_flags && rd[1] == 0, "segment %u: header flags %u gso %u",
+			      i, rd[0], rd[1]);
+			if (want_flags == VF_NEEDS_CSUM) {
+				CHECK(rd[6] == start && rd[8] == 16, "segment %u: csum %u/%u", i,
+				      rd[6], rd[8]);
+				complete_partial(rd + hdr_sz, (size_t)r - hdr_sz, start, 16);
+			}
+		}
+		TRY(check_segment(rd + hdr_sz, (size_t)r - hdr_sz, fr, len, i, n, 1000));
+	}
+	CHECK_EQ(rte_pmd_macvtap_file_read(f, rd, sizeof(rd)), -EAGAIN, "more segments");
+	return 0;
+}
+
+/*
+ * Frames a bridge sibling sent with offload requests, read as the reader's
+ * offloads (TUNSETOFFLOAD, IFF_VNET_HDR) allow: NEEDS_CSUM and GSO headers
+ * for what it took, segments and complete checksums for what it did not.
+ */
+static int
+test_read_offloads(void)
+{
+	static struct t_env e;
+	static uint8_t fr[BIG_FRAME], rd[BIG_FRAME], w[VHDR + BIG_FRAME];
+	struct rte_pmd_macvtap_file *f, *fs;
+	struct rte_mbuf *mb[8];
+	struct vnet_hdr h;
+	size_t len, ulen;
+	ssize_t r;
+	uint16_t a, s, n, i;
+	int pa, ps;
+
+	TRY(t_env_init(&e, 1));
+	TRY(t_add_port(&e, "mac=" PORT_MAC ",mode=bridge", 1, 0, &pa));
+	TRY(t_add_port(&e, "mac=" OTHER_MAC ",mode=bridge", 1, 0, &ps));
+	a = e.ports[pa];
+	s = e.ports[ps];
+	CHECK_EQ(t_file_open(a, &f), 0, "open");
+
+	/* The kernel's default (CSUM, TSO4, TSO6, TSO_ECN): as they were sent. */
+	ulen = make_l4(fr, PORT_MAC, OTHER_MAC, false, 17, 333, 0, true, 0);
+	TRY(send_with(s, fr, ulen, RTE_MBUF_F_TX_UDP_CKSUM, 0));
+	r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+	CHECK_EQ(r, VHDR + ulen, "partial UDP read");
+	memcpy(&h, rd, VHDR);
+	CHECK(h.flags == VF_NEEDS_CSUM && h.gso_type == 0 && h.csum_start == 34 &&
+	      h.csum_offset == 6, "partial UDP: header flags %u gso %u csum %u/%u", h.flags,
+	      h.gso_type, h.csum_start, h.csum_offset);
+	CHECK(memcmp(rd + VHDR, fr, ulen) == 0, "partial UDP frame bytes");
+	complete_partial(rd + VHDR, ulen, 34, 6);
+	CHECK(l4_csum_ok(rd + VHDR, ulen), "partial UDP: completing gives a wrong checksum");
+	len = make_tso(fr, false, 0x18);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+		      RTE_MBUF_F_TX_IP_CKSUM, 1000));
+	r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+	CHECK_EQ(r, VHDR + len, "TSO read: the frame whole");
+	memcpy(&h, rd, VHDR);
+	CHECK(h.flags == VF_NEEDS_CSUM && h.gso_type == VG_TCPV4 && h.gso_size == 1000 &&
+	      h.hdr_len == 54 && h.csum_start == 34 && h.csum_offset == 16,
+	      "TSO read: flags %u gso_type %u size %u hdr_len %u csum %u/%u", h.flags,
+	      h.gso_type, h.gso_size, h.hdr_len, h.csum_start, h.csum_offset);
+	CHECK(ip4_csum_ok(rd + VHDR), "TSO read: IPv4 header checksum");
+	complete_partial(rd + VHDR, len, 34, 16);
+	CHECK(l4_csum_ok(rd + VHDR, len), "TSO read: the field is not virtio's pseudo-header sum");
+	CHECK(memcmp(rd + VHDR + 54, fr + 54, len - 54) == 0, "TSO read: payload");
+	/* TCPv6 and CWR (ECN) taken too. */
+	len = make_tso(fr, true, 0x98);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+	memcpy(&h, rd, VHDR);
+	CHECK(r == (ssize_t)(VHDR + len) && h.gso_type == (VG_TCPV6 | VG_ECN) && h.csum_start == 54,
+	      "TSO6 with CWR read: %zd bytes, gso_type %#x", r, h.gso_type);
+
+	/* CSUM only: segments, each a partial checksum. */
+	CHECK_EQ(rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD, (void *)(uintptr_t)TUN_F_CSUM), 0,
+		 "TUNSETOFFLOAD CSUM");
+	len = make_tso(fr, false, 0x19);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(read_segments(f, VHDR, fr, len, 3, VF_NEEDS_CSUM));
+	/* TSO4 without TSO_ECN: a frame with CWR is segmented. */
+	CHECK_EQ(rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD,
+					    (void *)(uintptr_t)(TUN_F_CSUM | TUN_F_TSO4)), 0,
+		 "TUNSETOFFLOAD CSUM|TSO4");
+	len = make_tso(fr, false, 0x98);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(read_segments(f, VHDR, fr, len, 3, VF_NEEDS_CSUM));
+	/* TSO6 not taken: an IPv6 TSO frame is segmented. */
+	len = make_tso(fr, true, 0x18);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(read_segments(f, VHDR, fr, len, 3, VF_NEEDS_CSUM));
+	/* TSO without CSUM counts for nothing (the kernel ignores it). */
+	CHECK_EQ(rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD, (void *)(uintptr_t)TUN_F_TSO4), 0,
+		 "TUNSETOFFLOAD TSO4");
+	len = make_tso(fr, false, 0x18);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(read_segments(f, VHDR, fr, len, 3, 0));
+	/* None: complete checksums, flags 0. */
+	CHECK_EQ(rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD, NULL), 0, "TUNSETOFFLOAD 0");
+	ulen = make_l4(fr, PORT_MAC, OTHER_MAC, false, 17, 333, 0, true, 0);
+	TRY(send_with(s, fr, ulen, RTE_MBUF_F_TX_UDP_CKSUM, 0));
+	r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+	CHECK(r == (ssize_t)(VHDR + ulen) && all_bytes(rd, VHDR, 0) && l4_csum_ok(rd + VHDR, ulen),
+	      "UDP read without offloads: %zd bytes, flags %u, checksum %s", r, rd[0],
+	      l4_csum_ok(rd + VHDR, ulen) ? "ok" : "wrong");
+	len = make_tso(fr, false, 0x18);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(read_segments(f, VHDR, fr, len, 3, 0));
+	/* No IFF_VNET_HDR, every offload on: no header, so none taken. */
+	CHECK_EQ(rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD, (void *)(uintptr_t)0x0f), 0,
+		 "TUNSETOFFLOAD 0x0f");
+	CHECK_EQ(set_iff(f, IFF_TAP | IFF_NO_PI), 0, "TUNSETIFF without VNET_HDR");
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(read_segments(f, 0, fr, len, 3, 0));
+	CHECK_EQ(set_iff(f, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), 0, "VNET_HDR back");
+
+	/* A sibling's tap file writes (NEEDS_CSUM, TCPv4 GSO): read as written. */
+	CHECK_EQ(t_file_open(s, &fs), 0, "the sender's file");
+	len = make_l4(fr, PORT_MAC, OTHER_MAC, false, 6, 3000, 0x18, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_TCPV4, 1000, 34, 16);
+	memcpy(w, &h, VHDR);
+	memcpy(w + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(fs, w, VHDR + len), VHDR + len, "sibling's GSO write");
+	r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+	memcpy(&h, rd, VHDR);
+	CHECK(r == (ssize_t)(VHDR + len) && h.gso_type == VG_TCPV4 && h.gso_size == 1000 &&
+	      memcmp(rd + VHDR, fr, len) == 0, "sibling's GSO frame read: %zd bytes, gso_type %u, "
+	      "%s", r, h.gso_type, memcmp(rd + VHDR, fr, len) == 0 ? "same bytes" : "other bytes");
+	/* A sibling's UFO write: every reader gets IP fragments, checksummed (DATA_VALID). */
+	len = make_l4(fr, PORT_MAC, OTHER_MAC, false, 17, 3000, 0, true, 0);
+	h = gso_hdr(VF_NEEDS_CSUM, VG_UDP, 1000, 34, 6);
+	memcpy(w, &h, VHDR);
+	memcpy(w + VHDR, fr, len);
+	CHECK_EQ(rte_pmd_macvtap_file_write(fs, w, VHDR + len), VHDR + len, "sibling's UFO write");
+	for (i = 0; i < 4; i++) {
+		r = rte_pmd_macvtap_file_read(f, rd, sizeof(rd));
+		CHECK(r == (ssize_t)(VHDR + 34 + (i < 3 ? 1000 : 8)) && rd[0] == VF_DATA_VALID &&
+		      all_bytes(rd + 1, VHDR - 1, 0), "UFO fragment %u read: %zd bytes, flags %u", i,
+		      r, rd[0]);
+	}
+	CHECK_EQ(rte_pmd_macvtap_file_read(f, rd, sizeof(rd)), -EAGAIN, "more UFO fragments");
+	CHECK_EQ(t_file_close(fs), 0, "close the sender's file");
+
+	/* The port's own ethdev rx burst (no file): no request left, segments, checksums done. */
+	CHECK_EQ(t_file_close(f), 0, "close");
+	len = make_tso(fr, false, 0x18);
+	TRY(send_with(s, fr, len, RTE_MBUF_F_TX_TCP_SEG, 1000));
+	TRY(send_with(s, fr, ulen, 0, 0));   /* (the UDP frame's bytes: fr was overwritten) */
+	n = 0;
+	for (i = 0; i < 4 && n < 4; i++)
+		n += rte_eth_rx_burst(a, 0, mb + n, (uint16_t)(RTE_DIM(mb) - n));
+	CHECK_EQ(n, 4, "frames by the rx burst: 3 segments and one frame");
+	for (i = 0; i < 3; i++) {
+		CHECK(!(mb[i]->ol_flags & MACVTAP_TEST_TX_OL) && mb[i]->nb_segs == 1,
+		      "rx burst segment %u: ol_flags %#" PRIx64 ", %u segments", i, mb[i]->ol_flags,
+		      mb[i]->nb_segs);
+		TRY(check_segment(rte_pktmbuf_mtod(mb[i], uint8_t *), mb[i]->pkt_len, fr, len, i, 3,
+				  1000));
+	}
+	rte_pktmbuf_free_bulk(mb, n);
+	CHECK_EQ(t_xstat(a, "rx_offload_dropped"), 0, "rx_offload_dropped");
+	CHECK(rte_mempool_full(rte_pmd_macvtap_get_lower_mempool(a)), "lower mempool not full: %u",
+	      rte_mempool_in_use_count(rte_pmd_macvtap_get_lower_mempool(a)));
+	return finish(&e);
+}
+
 #define WRAP(fn) \
 	static int fn##_run(void) { int r = fn(); t_files_close_all(); return r; }
 WRAP(test_open_close)
@@ -1150,6 +1942,9 @@ WRAP(test_bursts)
 WRAP(test_multiqueue)
 WRAP(test_port_closed)
 WRAP(test_fd_and_dispatcher)
+WRAP(test_write_offloads)
+WRAP(test_offloads_lower)
+WRAP(test_read_offloads)
 
 static const struct t_test tests[] = {
 	{ "file_open_close", test_open_close_run, 0 },
@@ -1160,6 +1955,9 @@ static const struct t_test tests[] = {
 	{ "file_multiqueue", test_multiqueue_run, 0 },
 	{ "file_port_closed", test_port_closed_run, 0 },
 	{ "file_fd_and_dispatcher", test_fd_and_dispatcher_run, 0 },
+	{ "file_write_offloads", test_write_offloads_run, 0 },
+	{ "file_offloads_lower", test_offloads_lower_run, T_OWN_LOWER },
+	{ "file_read_offloads", test_read_offloads_run, 0 },
 };
 
 int

@@ -321,6 +321,54 @@ def tw_csum(f, start, off, n=80, hdr_len=0, seed=0, dst=M_UNKNOWN):
                     dst=dst)
 
 
+def csum16(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum((data[i] << 8) | data[i + 1] for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def tw_l4(v6, proto, n, tcp_flags=0x18, seed=True):
+    """An IPv4 or IPv6 TCP or UDP frame (MACs rewritten by the record), n bytes of payload;
+    the L4 checksum field the pseudo-header sum with the length when seed."""
+    l4 = 20 if proto == 6 else 8
+    if proto == 6:
+        th = bytes([0, 0x39, 0, 0x90, 1, 2, 3, 4, 0, 0, 0, 9, 0x50, tcp_flags, 0xff, 0,
+                    0, 0, 0, 0])
+    else:
+        th = bytes([0, 0x39, 0, 0x90, (l4 + n) >> 8, (l4 + n) & 0xff, 0, 0])
+    if v6:
+        ip = (bytes([0x60, 0, 0, 0, (l4 + n) >> 8, (l4 + n) & 0xff, proto, 64]) +
+              bytes([0xfd] + [0] * 14 + [1]) + bytes([0xfd] + [0] * 14 + [2]))
+        addrs, eth = ip[8:40], b"\x86\xdd"
+    else:
+        tot = 20 + l4 + n
+        ip = bytes([0x45, 0, tot >> 8, tot & 0xff, 0x12, 0x34, 0, 0, 64, proto, 0, 0,
+                    10, 1, 2, 3, 10, 9, 8, 7])
+        c = ~csum16(ip) & 0xffff
+        ip = ip[:10] + bytes([c >> 8, c & 0xff]) + ip[12:]
+        addrs, eth = ip[12:20], b"\x08\x00"
+    seed_v = csum16(addrs + bytes([0, proto, (l4 + n) >> 8, (l4 + n) & 0xff])) if seed else 0
+    at = 16 if proto == 6 else 6
+    th = th[:at] + bytes([seed_v >> 8, seed_v & 0xff]) + th[at + 2:]
+    return bytes(12) + eth + ip + th + payload(n, 5)
+
+
+def tw_vh(f, flags, gso, size, start, off, hdr_len=0):
+    """A whole virtio-net header, little-endian, padded to the file's header size."""
+    h = bytes([flags, gso, hdr_len & 0xff, hdr_len >> 8, size & 0xff, size >> 8,
+               start & 0xff, start >> 8, off & 0xff, off >> 8])
+    return h + bytes(max(TW_HDR[f] - 10, 0))
+
+
+def tw_ol(f, vh, frame, dst=M_UNKNOWN, pad=0):
+    """A write with a raw header (vh) and a real frame; dst rewrites its destination MAC."""
+    return tw_write(f, vh + frame, hdr=HDR_RAW, rw=RW_DST_OWN_SRC if dst != M_UNKNOWN else RW_OWN_SRC,
+                    dst=dst, pad=pad)
+
+
 TAPWRITE = {
     "bridge_unicast_sibling": tw_write(TF0, tw_data(TF0, 60), dst=M_BR1) + tw_read(TF1),
     "bridge_unicast_self": tw_write(TF0, tw_data(TF0, 60), dst=M_BR0) + tw_read(TF0, 30),
@@ -364,21 +412,45 @@ TAPWRITE = {
     tw_write(TF1, tw_data(TF1, 60), dst=M_BR0) + tw_write(TF0, tw_data(TF0, 60), rw=RW_BCAST) +
     tw_port(TW_VE0, False) + tw_write(TF3, tw_data(TF3, 60)) + tw_port(TW_BR1, True) +
     tw_write(TF0, tw_data(TF0, 60), dst=M_BR1),
+    # Offloads: partial checksums and GSO frames to the wire and to bridge readers.
+    "ol_csum_wire": tw_ol(TF3, tw_vh(TF3, 1, 0, 0, 34, 16), tw_l4(False, 6, 150)) +
+    tw_ol(TF3, tw_vh(TF3, 1, 0, 0, 54, 6), tw_l4(True, 17, 120)),
+    "ol_csum_local": tw_ol(TF0, tw_vh(TF0, 1, 0, 0, 34, 6), tw_l4(False, 17, 150), M_BR1) +
+    tw_read(TF1) + tw_iff(TF1, 0) +
+    tw_ol(TF0, tw_vh(TF0, 1, 0, 0, 34, 16), tw_l4(False, 6, 150), M_BR1) + tw_read(TF1),
+    "ol_gso_tcp4_wire": tw_ol(TF3, tw_vh(TF3, 1, 1, 200, 34, 16), tw_l4(False, 6, 180, 0x99),
+                              pad=2),
+    "ol_gso_tcp4_nocsum": tw_ol(TF3, tw_vh(TF3, 0, 1, 150, 0, 0), tw_l4(False, 6, 180, seed=False),
+                                pad=1),
+    "ol_gso_tcp6_wire": tw_ol(TF0, tw_vh(TF0, 1, 4, 300, 54, 16), tw_l4(True, 6, 150), pad=3),
+    "ol_gso_local": tw_ol(TF0, tw_vh(TF0, 1, 0x81, 500, 34, 16), tw_l4(False, 6, 180, 0x98),
+                          M_BR1, pad=4) + tw_read(TF1) +
+    tw_ol(TF1, tw_vh(TF1, 1, 5, 250, 34, 6), tw_l4(False, 17, 150), M_BR0, pad=3) +
+    tw_read(TF0) + tw_read(TF0) + tw_queue(TF1, Q_DETACH) +
+    tw_ol(TF0, tw_vh(TF0, 1, 1, 400, 34, 16), tw_l4(False, 6, 150), M_BR1, pad=4) +
+    tw_read(TF2),
+    "ol_gso_lost": tw_ol(TF3, tw_vh(TF3, 1, 1, 200, 54, 16), tw_l4(True, 6, 150), pad=2) +
+    tw_ol(TF3, tw_vh(TF3, 1, 1, 20, 34, 16), tw_l4(False, 6, 150), pad=7),
+    "ol_ufo": tw_ol(TF3, tw_vh(TF3, 1, 3, 200, 34, 6), tw_l4(False, 17, 150), pad=2) +
+    tw_ol(TF3, tw_vh(TF3, 0, 3, 1448, 0, 0), tw_l4(False, 17, 150)),
     "ioctls": tw_hdr_sz(TF0, 9) + tw_hdr_sz(TF0, 20) + tw_write(TF0, tw_data(TF0, 60, hdr=20)) +
     tw_iff(TF0, 0) + tw_write(TF0, payload(60)) + tw_iff(TF2, 1) +
     tw_write(TF2, tw_data(TF2, 60, hdr=10)) + tw_iff(TF3, 4) + tw_iff(TF3, 5) +
     tw_iff(TF3, 7, 0x9102),
 }
 
-# The driver checks a GSO header's type and size before the other rules: a
-# valid GSO header whose hdr_len (or checksum) lies past the frame, or whose
-# frame is longer than an mbuf holds, gets -EOPNOTSUPP where the documented
-# rules (and the kernel's order) say -EINVAL. Fails until that is settled.
+# The driver once checked a GSO header's type and size before the other rules:
+# a valid GSO header whose hdr_len (or checksum) lies past the frame, or whose
+# frame is longer than an mbuf holds, got -EOPNOTSUPP where the documented
+# rules (and the kernel's order) say -EINVAL (or, past an mbuf, accept it).
 TAPWRITE_REGRESSIONS = {
     "gso_hdr_len_past_frame": tw_gso(TF3, 1, 2, n=40, c=60 << 2),
     "gso_csum_start_14": tw_write(TF3, tw_data(TF3, 80), hdr=HDR_GSO, a=1, b=2, c=1),
     "gso_frame_beyond_mbuf": tw_write(TF3, tw_data(TF3, 245), hdr=HDR_GSO, a=1, b=0x52,
                                       pad=7),
+    # A partial checksum from an odd csum_start over a chain of two mbufs: DPDK
+    # 22.11's rte_raw_cksum_mbuf lost the second segment's carries (wrong sum).
+    "csum_chain_odd_start": tw_write(TF3, tw_data(TF3, 80), hdr=HDR_CSUM, a=253, b=2, pad=7),
 }
 
 def write_dir(path, files, clean):

@@ -44,10 +44,11 @@ RTE_LOG_REGISTER_DEFAULT(nicsim_logtype, NOTICE);
 #define ARG_LSC "lsc"
 #define ARG_STRICT_INTR "strict_intr"
 #define ARG_STOP_WAITS "stop_waits"
+#define ARG_TX_OFFLOADS "tx_offloads"
 
 static const char *const valid_args[] = {
 	ARG_QUEUES, ARG_MAC, ARG_UC_SLOTS, ARG_MC_SLOTS, ARG_ENOTSUP, ARG_RING_SIZE,
-	ARG_TX_ROOM, ARG_MAX_MTU, ARG_LSC, ARG_STRICT_INTR, ARG_STOP_WAITS, NULL
+	ARG_TX_ROOM, ARG_MAX_MTU, ARG_LSC, ARG_STRICT_INTR, ARG_STOP_WAITS, ARG_TX_OFFLOADS, NULL
 };
 
 #define NICSIM_MAX_UC_SLOTS 64
@@ -88,6 +89,7 @@ struct nicsim_args {
 	bool lsc;
 	bool strict_intr;
 	bool stop_waits;
+	uint64_t tx_offloads;     /* claimed in tx_offload_capa, never done */
 };
 
 /* Counters have one writer each (a queue's lcore, or the event thread). */
@@ -222,6 +224,18 @@ arg_one(const char *key, const char *value, void *opaque)
 				return -EINVAL;
 			}
 			a->omit |= enotsup_tokens[i].omit;
+		}
+		return 0;
+	}
+	if (strcmp(key, ARG_TX_OFFLOADS) == 0) {
+		char *end;
+
+		errno = 0;
+		a->tx_offloads = value == NULL ? 0 : strtoull(value, &end, 0);
+		if (value == NULL || value[0] == '\0' || errno != 0 || *end != '\0') {
+			NICSIM_LOG(ERR, "%s: tx_offloads=%s: needs a number", a->name,
+				   value ? value : "");
+			return -EINVAL;
 		}
 		return 0;
 	}
@@ -735,7 +749,7 @@ nicsim_dev_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->tx_desc_lim = info->rx_desc_lim;
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
 	info->rx_offload_capa = 0;
-	info->tx_offload_capa = 0;
+	info->tx_offload_capa = p->args.tx_offloads;
 	return 0;
 }
 
@@ -1455,4 +1469,5 @@ RTE_PMD_REGISTER_PARAM_STRING(net_nicsim,
 	ARG_MAX_MTU "=<68-9600> "
 	ARG_LSC "=<0|1> "
 	ARG_STRICT_INTR "=<0|1> "
-	ARG_STOP_WAITS "=<0|1>");
+	ARG_STOP_WAITS "=<0|1> "
+	ARG_TX_OFFLOADS "=<RTE_ETH_TX_OFFLOAD_* mask>");

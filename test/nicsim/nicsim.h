@@ -35,6 +35,10 @@
  *                 0: raise them whatever the configuration
  *   stop_waits=0|1  1: dev_stop hands a link-down LSC to the interrupt thread
  *                 and waits (2 s at most) until it has been delivered
+ *   tx_offloads=M  tx_offload_capa claims the RTE_ETH_TX_OFFLOAD_* bits M
+ *                 (default 0). Nothing is done for them: a frame reaches the
+ *                 wire as it was given, its ol_flags and offload fields (l2_len,
+ *                 tso_segsz...) kept in the copy, for the test to check
  *
  * Receive: the test enqueues mbufs (any pool, any segments) to nicsim_rx_ring();
  * rx_burst on a started port dequeues them, drops what the filter refuses

@@ -9,9 +9,10 @@
  * optionally followed by what the call returned (flags, bytes in hex).
  * test/tapfile_kernel.sh runs both and compares the lines.
  *
- *   tapfile_conform kernel DEV IFNAME LOWER PEER MAC OTHER_MAC NEW_MAC
+ *   tapfile_conform kernel DEV IFNAME LOWER PEER MAC OTHER_MAC NEW_MAC [SIB_DEV]
  *     DEV: the char device of macvtap IFNAME (mode bridge, MAC MAC, on LOWER, whose
- *     veth peer is PEER); OTHER_MAC: a sibling macvtap's MAC on LOWER.
+ *     veth peer is PEER); OTHER_MAC: a sibling macvtap's MAC on LOWER, SIB_DEV
+ *     its char device (for the frames it writes to IFNAME's reader).
  *     Frames from the wire are sent on PEER (AF_PACKET); the wire is read there.
  *   tapfile_conform <EAL args> -- dpdk MAC OTHER_MAC NEW_MAC
  *     The same on a net_macvtap port over the harness's ring lower.
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,7 @@ struct backend {
 	ssize_t (*read)(void *buf, size_t len);
 	ssize_t (*readv)(const struct iovec *iov, int n);
 	ssize_t (*write)(const void *buf, size_t len);
+	ssize_t (*sib_write)(const void *buf, size_t len); /* the sibling's file */
 	int (*inject)(const uint8_t *frame, size_t len);   /* from the wire */
 	int (*wire)(uint8_t *buf, size_t cap);             /* a frame sent, or -1 */
 	const char *name;                                  /* the device's name */
@@ -63,7 +66,7 @@ static const char *mac_s, *other_s, *new_s;
 
 /* ---- the kernel ---- */
 
-static int kfd = -1, kpkt = -1, kpeer_index;
+static int kfd = -1, kpkt = -1, kpeer_index, ksib = -1;
 
 static int
 k_ioctl(unsigned long req, void *arg)
@@ -104,6 +107,14 @@ static ssize_t
 k_write(const void *buf, size_t len)
 {
 	ssize_t r = write(kfd, buf, len);
+
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t
+k_sib_write(const void *buf, size_t len)
+{
+	ssize_t r = write(ksib, buf, len);
 
 	return r < 0 ? -errno : r;
 }
@@ -153,7 +164,7 @@ k_ethtool(int sock, const char *ifname, uint32_t cmd, uint32_t value)
 
 static int
 kernel_init(struct backend *b, const char *dev, const char *name, const char *lower,
-	    const char *peer)
+	    const char *peer, const char *sib)
 {
 	struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
 	int s;
@@ -162,6 +173,14 @@ kernel_init(struct backend *b, const char *dev, const char *name, const char *lo
 	if (kfd < 0) {
 		fprintf(stderr, "open %s: %s\n", dev, strerror(errno));
 		return -1;
+	}
+	if (sib != NULL) {
+		ksib = open(sib, O_RDWR | O_NONBLOCK);
+		if (ksib < 0) {
+			fprintf(stderr, "open %s: %s\n", sib, strerror(errno));
+			return -1;
+		}
+		b->sib_write = k_sib_write;
 	}
 	kpeer_index = (int)if_nametoindex(peer);
 	kpkt = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
@@ -183,6 +202,10 @@ kernel_init(struct backend *b, const char *dev, const char *name, const char *lo
 	    k_ethtool(s, lower, ETHTOOL_SRXCSUM, 0) != 0)
 		fprintf(stderr, "# warning: cannot turn %s's checksum offloads off: %s\n", lower,
 			strerror(errno));
+	/* The wire's end merges nothing: each segment is seen as it was sent. */
+	if (s >= 0 && (k_ethtool(s, peer, ETHTOOL_SGRO, 0) != 0 ||
+		       k_ethtool(s, peer, ETHTOOL_SRXCSUM, 0) != 0))
+		fprintf(stderr, "# warning: cannot turn %s's GRO off: %s\n", peer, strerror(errno));
 	if (s >= 0)
 		close(s);
 	b->ioctl = k_ioctl;
@@ -199,7 +222,7 @@ kernel_init(struct backend *b, const char *dev, const char *name, const char *lo
 /* ---- ours ---- */
 
 static struct t_env env;
-static struct rte_pmd_macvtap_file *ofile;
+static struct rte_pmd_macvtap_file *ofile, *osib;
 
 static int
 o_ioctl(unsigned long req, void *arg)
@@ -223,6 +246,14 @@ static ssize_t
 o_write(const void *buf, size_t len)
 {
 	return rte_pmd_macvtap_file_write(ofile, buf, len);
+}
+
+static ssize_t
+o_sib_write(const void *buf, size_t len)
+{
+	if (osib == NULL && rte_pmd_macvtap_file_open(env.ports[1], &osib) != 0)
+		return -ENODEV;
+	return rte_pmd_macvtap_file_write(osib, buf, len);
 }
 
 /* The sibling port's burst polls the lower, as any port's does. */
@@ -296,6 +327,7 @@ dpdk_init(struct backend *b)
 	b->read = o_read;
 	b->readv = o_readv;
 	b->write = o_write;
+	b->sib_write = o_sib_write;
 	b->inject = o_inject;
 	b->wire = o_wire;
 	b->name = name;
@@ -750,6 +782,244 @@ writes(void)
 	write_one("write-gso-tcpv4", &h, f, len, false);
 }
 
+/* ---- offloads ---- */
+
+static uint64_t
+fnv(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A TCP (flags tcp_flags) or UDP frame over IPv4 or IPv6 from the port's MAC
+ * to dst, payload bytes; the L4 checksum field the pseudo-header sum with
+ * the length when seed (a partial checksum), else 0x1234.
+ */
+static size_t
+l4_frame(uint8_t *p, const char *dst, bool v6, uint8_t proto, size_t payload, uint8_t tcp_flags,
+	 bool seed)
+{
+	size_t l3 = v6 ? 40 : 20, l4 = proto == 6 ? 20 : 8, len = 14 + l3 + l4 + payload, i;
+	uint8_t *ip = p + 14, *th = p + 14 + l3;
+	uint32_t sum;
+	uint16_t c;
+
+	memset(p, 0, 14 + l3 + l4);
+	put_mac(p, dst);
+	put_mac(p + 6, mac_s);
+	if (v6) {
+		p[12] = 0x86;
+		p[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)((l4 + payload) >> 8);
+		ip[5] = (uint8_t)(l4 + payload);
+		ip[6] = proto;
+		ip[7] = 64;
+		ip[8] = 0xfd;
+		ip[23] = 1;
+		ip[24] = 0xfd;
+		ip[39] = 2;
+		sum = sum16(0, ip + 8, 32);
+	} else {
+		p[12] = 0x08;
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)((len - 14) >> 8);
+		ip[3] = (uint8_t)(len - 14);
+		ip[4] = 0x12;
+		ip[5] = 0x34;
+		ip[8] = 64;
+		ip[9] = proto;
+		memcpy(ip + 12, "\x0a\x01\x02\x03\x0a\x09\x08\x07", 8);
+		c = (uint16_t)~sum16(0, ip, 20);
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		sum = sum16(0, ip + 12, 8);
+	}
+	th[1] = 0x39;
+	th[3] = 0x90;
+	if (proto == 6) {
+		th[4] = 1; th[5] = 2; th[6] = 3; th[7] = 4;
+		th[12] = 0x50;
+		th[13] = tcp_flags;
+		th[14] = 0xff;
+	} else {
+		th[4] = (uint8_t)((l4 + payload) >> 8);
+		th[5] = (uint8_t)(l4 + payload);
+	}
+	for (i = 0; i < payload; i++)
+		th[l4 + i] = (uint8_t)(0x41 + i * 13 + i / 251);
+	c = seed ? (uint16_t)sum16(sum + proto + (uint32_t)(l4 + payload), NULL, 0) : 0x1234;
+	th[proto == 6 ? 16 : 6] = (uint8_t)(c >> 8);
+	th[proto == 6 ? 17 : 7] = (uint8_t)c;
+	return len;
+}
+
+static struct vnet_hdr
+vh(uint8_t flags, uint8_t type, uint16_t size, uint16_t start, uint16_t off)
+{
+	struct vnet_hdr h = { flags, type, 0, size, start, off };
+
+	if (flags & 1)
+		h.hdr_len = (uint16_t)(start + (off == 16 ? 20 : 8));
+	return h;
+}
+
+/*
+ * A write whose frame may leave as several: the write's result, then each
+ * frame on the wire as length:hash (the segments of a GSO frame, in order).
+ */
+static void
+write_gso(const char *key, ssize_t (*wr)(const void *, size_t), const struct vnet_hdr *h,
+	  const uint8_t *f, size_t len)
+{
+	static uint8_t buf[70016], w[70016];
+	char x[1024];
+	size_t at = 0;
+	ssize_t r;
+	int wl, n = 0;
+
+	memcpy(buf, h, sizeof(*h));
+	memcpy(buf + sizeof(*h), f, len);
+	r = wr(buf, sizeof(*h) + len);
+	x[0] = '\0';
+	while ((wl = B->wire(w, sizeof(w))) >= 0) {
+		if (n++ < 48 && at + 32 < sizeof(x))
+			at += (size_t)snprintf(x + at, sizeof(x) - at, "%s%d:%016" PRIx64,
+					       at ? " " : "", wl, fnv(w, (size_t)wl));
+	}
+	snprintf(x + at, sizeof(x) - at, "%sframes=%d", at ? " " : "", n);
+	put(key, r, x);
+}
+
+/*
+ * Every frame the file holds, each as its header (flags, gso_type, gso_size,
+ * csum_start, csum_offset; hdr_len on a line of its own: the kernel reports
+ * its skb's linear length there) and length:hash of the frame.
+ */
+static void
+read_all(const char *key)
+{
+	static uint8_t rd[70016];
+	char x[1024], k[64], hl[256];
+	size_t at = 0, hat = 0;
+	struct vnet_hdr h;
+	ssize_t r;
+	int n = 0;
+
+	x[0] = '\0';
+	hl[0] = '\0';
+	while ((r = B->read(rd, sizeof(rd))) > 10) {
+		memcpy(&h, rd, sizeof(h));
+		if (n++ < 16 && at + 64 < sizeof(x))
+			at += (size_t)snprintf(x + at, sizeof(x) - at,
+					       "%s[%u,%u,%u,%u,%u]%zd:%016" PRIx64, at ? " " : "",
+					       h.flags, h.gso_type, h.gso_size, h.csum_start,
+					       h.csum_offset, r - 10, fnv(rd + 10, (size_t)r - 10));
+		if (hat + 8 < sizeof(hl))
+			hat += (size_t)snprintf(hl + hat, sizeof(hl) - hat, "%s%u", hat ? "," : "",
+						h.hdr_len);
+	}
+	snprintf(x + at, sizeof(x) - at, "%sframes=%d", at ? " " : "", n);
+	put(key, r == -EAGAIN ? 0 : r, x);
+	snprintf(k, sizeof(k), "%s-hdrlen", key);
+	put(k, 0, hl);
+}
+
+/* NEEDS_CSUM and GSO writes to the wire; a sibling's, read with the offloads set. */
+static void
+offloads(void)
+{
+	static uint8_t f[70016];
+	struct vnet_hdr h;
+	size_t len;
+
+	len = l4_frame(f, EXT, false, 6, 301, 0x18, true);
+	h = vh(1, 0, 0, 34, 16);
+	write_gso("write-ol-csum-tcp4", B->write, &h, f, len);
+	len = l4_frame(f, EXT, true, 17, 77, 0, true);
+	h = vh(1, 0, 0, 54, 6);
+	write_gso("write-ol-csum-udp6", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 6, 3000, 0x99, true);
+	h = vh(1, 1 | 0x80, 1000, 34, 16);
+	write_gso("write-ol-gso-tcp4", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 6, 2500, 0x10, false);
+	h = vh(0, 1, 1000, 0, 0);
+	write_gso("write-ol-gso-tcp4-nocsum", B->write, &h, f, len);
+	len = l4_frame(f, EXT, true, 6, 3000, 0x18, true);
+	h = vh(1, 4, 1000, 54, 16);
+	write_gso("write-ol-gso-tcp6", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 17, 3000, 0, true);
+	h = vh(1, 5, 1000, 34, 6);
+	write_gso("write-ol-gso-udp4-l4", B->write, &h, f, len);
+	len = l4_frame(f, EXT, true, 17, 2999, 0, true);
+	h = vh(1, 5, 1200, 54, 6);
+	write_gso("write-ol-gso-udp6-l4", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 6, 65000, 0x18, true);
+	h = vh(1, 1, 1448, 34, 16);
+	write_gso("write-ol-gso-tcp4-64k", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 6, 900, 0x18, true);
+	h = vh(1, 1, 1000, 34, 16);
+	write_gso("write-ol-gso-small", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 17, 3000, 0, true);
+	h = vh(1, 3, 1000, 34, 6);
+	write_gso("write-ol-gso-ufo", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 17, 2500, 0, false);
+	h = vh(0, 3, 800, 0, 0);
+	write_gso("write-ol-gso-ufo-nocsum", B->write, &h, f, len);
+	len = l4_frame(f, EXT, true, 17, 3000, 0, true);
+	h = vh(1, 3, 1000, 54, 6);
+	write_gso("write-ol-gso-ufo6", B->write, &h, f, len);
+	len = l4_frame(f, EXT, false, 6, 3000, 0x18, true);
+	h = vh(1, 1, 1000, 34, 6);
+	write_gso("write-ol-gso-tcp-off6", B->write, &h, f, len);
+	h = vh(0, 5, 1000, 0, 0);
+	write_gso("write-ol-gso-udpl4-nocsum", B->write, &h, f, len);
+	h = vh(0, 0x80, 0, 0, 0);
+	write_gso("write-ol-ecn-alone", B->write, &h, f, len);
+
+	/* A sibling's writes to this file's port: what the reader gets. */
+	if (B->sib_write == NULL)
+		return;
+	put("setoffload-0xf", B->ioctl(TUNSETOFFLOAD, (void *)(uintptr_t)0xf), NULL);
+	len = l4_frame(f, mac_s, false, 17, 333, 0, true);
+	h = vh(1, 0, 0, 34, 6);
+	write_gso("sib-write-udp", B->sib_write, &h, f, len);
+	read_all("read-ol-default-udp");
+	len = l4_frame(f, mac_s, false, 6, 3000, 0x18, true);
+	h = vh(1, 1, 1000, 34, 16);
+	write_gso("sib-write-tso4", B->sib_write, &h, f, len);
+	read_all("read-ol-default-tso4");
+	put("setoffload-csum", B->ioctl(TUNSETOFFLOAD, (void *)(uintptr_t)0x1), NULL);
+	write_gso("sib-write-tso4-2", B->sib_write, &h, f, len);
+	read_all("read-ol-csum-tso4");
+	put("setoffload-none", B->ioctl(TUNSETOFFLOAD, NULL), NULL);
+	write_gso("sib-write-tso4-3", B->sib_write, &h, f, len);
+	read_all("read-ol-none-tso4");
+	len = l4_frame(f, mac_s, false, 17, 333, 0, true);
+	h = vh(1, 0, 0, 34, 6);
+	write_gso("sib-write-udp-2", B->sib_write, &h, f, len);
+	read_all("read-ol-none-udp");
+	put("setoffload-back", B->ioctl(TUNSETOFFLOAD, (void *)(uintptr_t)0xf), NULL);
+	/* UDP segmentation never reaches a reader whole: fragments (UFO), datagrams (USO). */
+	len = l4_frame(f, mac_s, false, 17, 3000, 0, true);
+	h = vh(1, 3, 1000, 34, 6);
+	write_gso("sib-write-ufo", B->sib_write, &h, f, len);
+	read_all("read-ol-default-ufo");
+	h = vh(1, 5, 1000, 34, 6);
+	write_gso("sib-write-uso", B->sib_write, &h, f, len);
+	read_all("read-ol-default-uso");
+	/* Ours: the sibling's queue back to its rx burst, which polls the lower for the rest. */
+	if (kfd < 0 && osib != NULL) {
+		rte_pmd_macvtap_file_close(osib);
+		osib = NULL;
+	}
+}
+
 static void
 table(void)
 {
@@ -814,6 +1084,7 @@ table(void)
 	put("setifhwaddr-null", B->ioctl(SIOCSIFHWADDR, NULL), NULL);
 	reads();
 	writes();
+	offloads();
 	/* The MAC, last: frames then go to the new one. */
 	hwaddr_set("setifhwaddr-busy", other_s, 1);
 	hwaddr_set("setifhwaddr-family-0", new_s, 0);
@@ -876,11 +1147,12 @@ main(int argc, char **argv)
 	int ret;
 
 	memset(&b, 0, sizeof(b));
-	if (argc == 9 && strcmp(argv[1], "kernel") == 0) {
+	if ((argc == 9 || argc == 10) && strcmp(argv[1], "kernel") == 0) {
 		mac_s = argv[6];
 		other_s = argv[7];
 		new_s = argv[8];
-		if (kernel_init(&b, argv[2], argv[3], argv[4], argv[5]) != 0)
+		if (kernel_init(&b, argv[2], argv[3], argv[4], argv[5],
+				argc == 10 ? argv[9] : NULL) != 0)
 			return 2;
 		B = &b;
 		k_ifname = argv[3];
@@ -907,6 +1179,8 @@ main(int argc, char **argv)
 	}
 	B = &b;
 	table();
+	if (osib != NULL)
+		rte_pmd_macvtap_file_close(osib);
 	gone(NULL);
 	rte_pmd_macvtap_file_close(ofile);
 	rte_vdev_uninit(env.port_names[0]);

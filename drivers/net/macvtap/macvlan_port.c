@@ -425,6 +425,8 @@ macvlan_port_configure(struct macvlan_port *port)
 
 	if (port->configured)
 		return 0;
+	/* Until the lower says what it does: every offload in software. */
+	macvtap_offload_lower_caps(port, 0);
 	ret = rte_eth_dev_info_get(lower, &info);
 	if (ret != 0)
 		return ret;
@@ -442,6 +444,10 @@ macvlan_port_configure(struct macvlan_port *port)
 		if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_RSS_HASH)
 			conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_RSS_HASH;
 	}
+	/* The TX offloads the driver hands to the lower; the rest it does itself. */
+	conf.txmode.offloads = info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+		RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+		RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
 	/* A NIC raises these interrupts only when asked to. */
 	if (*info.dev_flags & RTE_ETH_DEV_INTR_LSC)
 		conf.intr_conf.lsc = 1;
@@ -499,6 +505,7 @@ macvlan_port_configure(struct macvlan_port *port)
 	if (ret != 0)
 		goto fail;
 	port->lower_max_mac_addrs = info.max_mac_addrs;
+	macvtap_offload_lower_caps(port, conf.txmode.offloads);
 	port->lower_open_groups = rte_eth_promiscuous_get(lower) == 1 ||
 				  rte_eth_allmulticast_get(lower) == 1;
 	ret = rte_eth_dev_get_mtu(lower, &mtu);

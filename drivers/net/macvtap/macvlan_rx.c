@@ -182,22 +182,17 @@ target_add(struct rx_batch *b, struct rx_target *tg, struct rte_mbuf *m, uint16_
 		rx_target_deliver(b, tg);
 }
 
-/* Hand frame m to endpoint e (any mode, any queue count). */
+static void deliver_resolved(struct rx_batch *b, int32_t e, struct tap_queue *q,
+			     struct rte_mbuf *m, uint8_t cls);
+
+/* Hand frame m to queue q of endpoint e. */
 static inline void
-deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
+deliver_q(struct rx_batch *b, int32_t e, struct tap_queue *q, struct rte_mbuf *m, uint8_t cls)
 {
 	const struct macvlan_endpoint *ep = &b->t_table->endpoints[e];
 	struct rx_target *tg;
-	struct tap_queue *q;
 	int8_t id;
 
-	if (unlikely(ep->nb_rxq == 0)) {
-		/* A port with no RX queue, as a tap with no reader: dropped, counted. */
-		b->stats->rx_no_port++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	q = tap_get_queue(ep, m, b->queue_hint);
 	if (unlikely(macvtap_frame_too_long(ep, m))) {
 		q->stats[b->slot].oversize++;
 		rte_pktmbuf_free(m);
@@ -208,6 +203,49 @@ deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
 	if (cls != MACVTAP_UNICAST)
 		tg->by_class[cls]++;
 	target_add(b, tg, m, ep->port_id);
+}
+
+/* Hand frame m to endpoint e (any mode, any queue count). */
+static inline void
+deliver(struct rx_batch *b, int32_t e, struct rte_mbuf *m, uint8_t cls)
+{
+	const struct macvlan_endpoint *ep = &b->t_table->endpoints[e];
+	struct tap_queue *q;
+
+	if (unlikely(ep->nb_rxq == 0)) {
+		/* A port with no RX queue, as a tap with no reader: dropped, counted. */
+		b->stats->rx_no_port++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	q = tap_get_queue(ep, m, b->queue_hint);
+	/* A local sender's offloads (bridge mode): as the queue's reader takes them. */
+	if (unlikely(m->ol_flags & MACVTAP_TX_OL_FLAGS)) {
+		deliver_resolved(b, e, q, m, cls);
+		return;
+	}
+	deliver_q(b, e, q, m, cls);
+}
+
+/*
+ * A frame with offloads for queue q: what its reader did not enable is done
+ * here (the kernel's tap_handle_frame segments and checksums for it).
+ */
+static __rte_noinline void
+deliver_resolved(struct rx_batch *b, int32_t e, struct tap_queue *q, struct rte_mbuf *m,
+		 uint8_t cls)
+{
+	struct rte_mbuf *segs[MACVTAP_GSO_MAX_SEGS];
+	int n, i;
+
+	n = macvtap_offload_resolve(m, __atomic_load_n(&q->ol_accept, __ATOMIC_RELAXED),
+				    b->port->mp, segs, RTE_DIM(segs));
+	if (n < 0) {
+		q->stats[b->slot].offload_failed++;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		deliver_q(b, e, q, segs[i], cls);
 }
 
 /*
@@ -449,7 +487,9 @@ macvlan_handle_frames(struct macvlan_port *port, const struct macvlan_table *t,
 
 		if (i + RX_PREFETCH < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + RX_PREFETCH], void *));
-		if (unlikely(!lean || m->data_len < RTE_ETHER_HDR_LEN))
+		/* Frames with offloads (from a local sender) take the general path. */
+		if (unlikely(!lean || m->data_len < RTE_ETHER_HDR_LEN ||
+			     (m->ol_flags & MACVTAP_TX_OL_FLAGS)))
 			goto general;
 		memcpy(&dst, rte_pktmbuf_mtod(m, const void *), sizeof(dst));
 		dst &= 0xffffffffffffULL;

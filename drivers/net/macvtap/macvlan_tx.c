@@ -6,7 +6,8 @@
  * Transmit: the port's mode decides between local delivery and the wire
  * (kernel: macvlan_queue_xmit, Matrix C), then the lower's tx burst under the
  * lower queue's lock. spoofchk, which the kernel lacks, drops frames with a
- * source MAC that is not one of the port's.
+ * source MAC that is not one of the port's. Offloads the lower cannot do are
+ * done first (macvtap_offload.c).
  */
 
 #include <rte_branch_prediction.h>
@@ -14,6 +15,65 @@
 #include <rte_mbuf.h>
 
 #include "macvtap.h"
+
+/*
+ * Frames for the wire, some with requests the lower cannot do: those are
+ * resolved and sent one by one, the others in runs. Every frame is consumed;
+ * returns how many went out whole, their bytes added to *bytes. Called with
+ * the lower queue's lock.
+ */
+static uint16_t
+tx_wire_sw(struct macvtap_txq *txq, struct macvlan_port *port, uint16_t lq,
+	   struct rte_mbuf **pkts, uint16_t nb, uint64_t *bytes)
+{
+	struct rte_mbuf *segs[MACVTAP_GSO_MAX_SEGS];
+	uint16_t i, run = 0, sent = 0, s, k;
+	uint64_t run_bytes = 0;
+	int n;
+
+	for (i = 0; i <= nb; i++) {
+		struct rte_mbuf *m = i < nb ? pkts[i] : NULL;
+		uint32_t len;
+
+		if (m != NULL && !(m->ol_flags & port->tx_sw_flags)) {
+			run_bytes += m->pkt_len;
+			run++;
+			continue;
+		}
+		if (run != 0) {
+			struct rte_mbuf **r = pkts + i - run;
+
+			s = rte_eth_tx_burst(port->lower_port_id, lq, r, run);
+			for (k = s; k < run; k++)
+				run_bytes -= r[k]->pkt_len;
+			if (s < run) {
+				rte_pktmbuf_free_bulk(r + s, run - s);
+				txq->tx_lower_dropped += run - s;
+			}
+			sent += s;
+			*bytes += run_bytes;
+			run = 0;
+			run_bytes = 0;
+		}
+		if (m == NULL)
+			break;
+		len = m->pkt_len;
+		n = macvtap_offload_resolve(m, port->tx_ol, port->mp, segs, RTE_DIM(segs));
+		if (n < 0) {
+			txq->tx_offload_failed++;
+			continue;
+		}
+		s = rte_eth_tx_burst(port->lower_port_id, lq, segs, (uint16_t)n);
+		if (s < n) {
+			rte_pktmbuf_free_bulk(segs + s, n - s);
+			txq->tx_lower_dropped++;
+		} else {
+			sent++;
+			*bytes += len;
+		}
+	}
+	return sent;
+}
 
 static inline bool
 source_is_own(const struct macvlan_endpoint *ep, uint64_t src)
@@ -37,6 +97,39 @@ table_find_dev(const struct macvlan_table *t, const struct macvtap_dev *dev)
 		if (t->endpoints[i].dev == dev)
 			return &t->endpoints[i];
 	return NULL;
+}
+
+/* One copy of a group frame to endpoint ep, its offloads resolved for the reader. */
+static void
+bridge_local_one(struct macvlan_port *port, const struct macvlan_endpoint *ep,
+		 struct rte_mbuf *c, uint8_t cls, uint16_t lq)
+{
+	struct tap_queue *q = tap_get_queue(ep, c, lq);
+	struct tap_queue_stats *st = &q->stats[TAP_QUEUE_TX_SLOT(lq)];
+	struct rte_mbuf *segs[MACVTAP_GSO_MAX_SEGS];
+	int n = 1, i;
+
+	segs[0] = c;
+	if (unlikely(c->ol_flags & MACVTAP_TX_OL_FLAGS)) {
+		n = macvtap_offload_resolve(c, __atomic_load_n(&q->ol_accept, __ATOMIC_RELAXED),
+					    port->mp, segs, RTE_DIM(segs));
+		if (n < 0) {
+			st->offload_failed++;
+			return;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t by_class[MACVTAP_NB_CLASSES] = { 0 };
+
+		if (unlikely(macvtap_frame_too_long(ep, segs[i]))) {
+			st->oversize++;
+			rte_pktmbuf_free(segs[i]);
+			continue;
+		}
+		by_class[cls] = 1;
+		tap_queue_deliver(q, TAP_QUEUE_TX_SLOT(lq), false, &segs[i], 1, segs[i]->pkt_len,
+				  by_class);
+	}
 }
 
 /*
@@ -66,18 +159,10 @@ bridge_local_group(struct macvlan_port *port, const struct macvlan_table *t,
 			continue;
 		}
 		c->port = ep->port_id;
-		if (ep->nb_rxq == 0) {
+		if (ep->nb_rxq == 0)
 			rte_pktmbuf_free(c);
-		} else if (unlikely(macvtap_frame_too_long(ep, c))) {
-			tap_get_queue(ep, c, lq)->stats[TAP_QUEUE_TX_SLOT(lq)].oversize++;
-			rte_pktmbuf_free(c);
-		} else {
-			uint32_t by_class[MACVTAP_NB_CLASSES] = { 0 };
-
-			by_class[cls] = 1;
-			tap_queue_deliver(tap_get_queue(ep, c, lq), TAP_QUEUE_TX_SLOT(lq), false,
-					  &c, 1, c->pkt_len, by_class);
-		}
+		else
+			bridge_local_one(port, ep, c, cls, lq);
 		txq->tx_local++;
 	}
 }
@@ -103,7 +188,7 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 	const struct macvtap_dev *dev = txq->dev;
 	struct rte_mbuf *wire[MACVTAP_BURST], *local[MACVTAP_BURST];
 	uint16_t nb_wire = 0, nb_local = 0, nb_local_total = 0, sent, i;
-	uint64_t bytes = 0, wire_bytes = 0;
+	uint64_t bytes = 0, wire_bytes = 0, wire_ol = 0;
 
 	for (i = 0; i < nb_pkts; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -143,10 +228,17 @@ tx_classified(struct macvtap_txq *txq, struct macvlan_port *port, const struct m
 			}
 		}
 		wire_bytes += m->pkt_len;
+		wire_ol |= m->ol_flags;
 		wire[nb_wire++] = m;
 	}
 	bridge_local_flush(port, t, lq, local, &nb_local);
-	sent = nb_wire == 0 ? 0 : rte_eth_tx_burst(port->lower_port_id, lq, wire, nb_wire);
+	if (unlikely(wire_ol & port->tx_sw_flags)) {
+		wire_bytes = 0;
+		sent = tx_wire_sw(txq, port, lq, wire, nb_wire, &wire_bytes);
+		nb_wire = sent;
+	} else {
+		sent = nb_wire == 0 ? 0 : rte_eth_tx_burst(port->lower_port_id, lq, wire, nb_wire);
+	}
 	if (unlikely(sent < nb_wire)) {
 		for (i = sent; i < nb_wire; i++)
 			wire_bytes -= wire[i]->pkt_len;
@@ -193,8 +285,21 @@ macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		 * may complete and free it at once): count before, correct by
 		 * what it left, which is still ours.
 		 */
-		for (i = 0; i < nb_pkts; i++)
+		uint64_t ol = 0;
+
+		for (i = 0; i < nb_pkts; i++) {
 			bytes += pkts[i]->pkt_len;
+			ol |= pkts[i]->ol_flags;
+		}
+		if (unlikely(ol & port->tx_sw_flags)) {
+			/* Offloads to do first: every frame is consumed, refusals counted. */
+			bytes = 0;
+			sent = tx_wire_sw(txq, port, lq, pkts, nb_pkts, &bytes);
+			rte_spinlock_unlock(&port->txq[lq].lock);
+			txq->tx_packets += sent;
+			txq->tx_bytes += bytes;
+			return nb_pkts;
+		}
 		sent = rte_eth_tx_burst(port->lower_port_id, lq, pkts, nb_pkts);
 		for (i = sent; i < nb_pkts; i++)
 			bytes -= pkts[i]->pkt_len;

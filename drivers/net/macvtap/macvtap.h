@@ -89,6 +89,7 @@ struct tap_queue_stats {
 	uint64_t by_class[MACVTAP_NB_CLASSES];
 	uint64_t ring_full;          /* dropped: the ring was full (imissed) */
 	uint64_t oversize;           /* dropped: longer than the port's MTU allows */
+	uint64_t offload_failed;     /* dropped: a local sender's offload could not be done */
 } __rte_cache_aligned;
 
 /* Producer slots: lower RX queue q is slot q; bridge TX on lower TX queue q is slot 16 + q. */
@@ -110,6 +111,7 @@ struct tap_queue {
 	int efd;                     /* its file's eventfd, readable while frames wait; or -1 */
 	uint32_t efd_armed;          /* its reader found it empty: the next producer wakes it */
 	bool detached;               /* its file detached it (TUNSETQUEUE): no frame is chosen for it */
+	uint8_t ol_accept;           /* MACVTAP_OL_* its consumer takes as they are (its file's) */
 	uint64_t held_bursts;        /* rx bursts refused while held; the consumer's own count */
 	uint64_t file_closed_dropped; /* taken by a tap file, not read when it closed */
 	/*
@@ -132,6 +134,7 @@ struct macvtap_txq {
 	uint64_t tx_spoof_dropped;   /* spoofchk: foreign source MAC */
 	uint64_t tx_copy_failed;     /* bridge broadcast: no mbuf for a local copy */
 	uint64_t tx_file_dropped;    /* tap file writes refused, failed or not sent */
+	uint64_t tx_offload_failed;  /* an offload asked for could not be done in software */
 } __rte_cache_aligned;
 
 /* Where a port's MAC went on the lower: its MAC filter, or a promiscuous reference. */
@@ -166,6 +169,7 @@ struct macvtap_dev {
 	uint8_t mac_filter[MACVTAP_MAX_MAC_ADDRS];              /* enum macvlan_filter_slot */
 	struct rte_pmd_macvtap_lower_stats lower_base;          /* lower counters at xstats reset */
 	uint8_t tap_offload;         /* TUNSETOFFLOAD's bits, per port as in the kernel */
+	bool tap_offload_set;        /* until the first TUNSETOFFLOAD: the kernel's default */
 	uint16_t nb_files;
 	struct rte_pmd_macvtap_file *files[MACVTAP_MAX_QUEUES]; /* open tap files, by queue */
 	struct macvtap_chardev *chardev;  /* devarg chardev=: the endpoint that serves its queues */
@@ -298,12 +302,35 @@ struct macvlan_port {
 	bool lower_mac_changed;
 	struct rte_eth_link lower_link;
 	struct rte_mempool *mp;
+	uint32_t tx_ol;               /* MACVTAP_OL_* the lower does, as we configured it */
+	uint64_t tx_sw_flags;         /* mbuf TX requests some frames need done before it */
 	struct macvlan_table *table;  /* read by the datapath under a queue lock */
 	struct macvtap_dev *devs[MACVLAN_MAX_DEVS];
 	struct macvlan_lower_rxq rxq[MACVLAN_MAX_LOWER_QUEUES];
 	struct macvlan_lower_txq txq[MACVLAN_MAX_LOWER_QUEUES];
 	struct rte_pmd_macvtap_lower_stats local_stats[MACVLAN_MAX_LOWER_QUEUES]; /* bridge TX */
 };
+
+/*
+ * Offloads. A local sender (an ethdev tx burst, a tap file write) may leave
+ * work in a frame's mbuf flags: checksums (l2_len, l3_len) and segmentation
+ * (l4_len, tso_segsz), as rte_mbuf_core.h defines them. Whoever takes the
+ * frame next (the lower, or a local port's reader) takes what it can as it is;
+ * the rest is done in software first (macvtap_offload_resolve). What a
+ * consumer takes, in MACVTAP_OL_* bits (8 of them at most: tap_queue.ol_accept):
+ */
+#define MACVTAP_OL_IP_CKSUM   (1u << 0)  /* IPv4 header checksum (the lower only) */
+#define MACVTAP_OL_TCP_CKSUM  (1u << 1)  /* partial TCP checksums */
+#define MACVTAP_OL_UDP_CKSUM  (1u << 2)  /* partial UDP checksums */
+#define MACVTAP_OL_TSO4       (1u << 3)  /* TCP over IPv4 segmentation */
+#define MACVTAP_OL_TSO6       (1u << 4)  /* TCP over IPv6 segmentation */
+#define MACVTAP_OL_TSO_ECN    (1u << 5)  /* ... of frames with CWR set */
+#define MACVTAP_OL_MULTI_SEGS (1u << 6)  /* chained mbufs */
+/* The mbuf requests the driver carries out. */
+#define MACVTAP_TX_OL_FLAGS (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK | \
+	RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_UDP_SEG)
+/* Most segments one frame may become (a larger count drops the frame). */
+#define MACVTAP_GSO_MAX_SEGS 256
 
 /* The one control lock: every control operation on every lower (the kernel's RTNL). */
 extern pthread_mutex_t macvlan_lock;
@@ -391,6 +418,7 @@ macvtap_copy_linear(struct rte_mbuf *c, const struct rte_mbuf *m)
 	c->pkt_len = m->pkt_len;
 	c->port = m->port;
 	c->ol_flags = m->ol_flags & ~(RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT);
+	c->tx_offload = m->tx_offload;
 	c->packet_type = m->packet_type;
 	c->hash = m->hash;
 	c->vlan_tci = m->vlan_tci;
@@ -550,6 +578,18 @@ uint16_t macvtap_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 /* macvlan_tx.c */
 uint16_t macvtap_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/* macvtap_offload.c */
+void macvtap_offload_lower_caps(struct macvlan_port *port, uint64_t tx_offloads);
+int macvtap_offload_resolve(struct rte_mbuf *m, uint32_t accept, struct rte_mempool *mp,
+			    struct rte_mbuf **out, unsigned int max);
+int macvtap_csum_complete(struct rte_mbuf *m, uint32_t start, uint32_t off);
+int macvtap_ufo_fragment(struct rte_mbuf *m, uint32_t th, uint16_t mss, bool chains,
+			 struct rte_mempool *mp, struct rte_mbuf **out, unsigned int max);
+int macvtap_chain_put(struct rte_mbuf *head, struct rte_mbuf **tail, const void *src,
+		      uint32_t len, struct rte_mempool *mp);
+uint16_t macvtap_csum16_add(uint16_t a, uint16_t b);
+uint16_t macvtap_pseudo_sum(const uint8_t *ip, bool v4, uint8_t proto);
 
 /* tap_queue.c: the rings and their counters */
 int tap_queue_create(struct macvtap_dev *dev, uint16_t queue_id, uint16_t nb_desc,

@@ -111,9 +111,19 @@ macvtap_dev_infos_get(struct rte_eth_dev *eth_dev, struct rte_eth_dev_info *info
 	/* The lower's MTU bounds the port's, configured by us or not yet. */
 	if (port != NULL)
 		mtu = macvlan_port_lower_mtu(port);
+	/*
+	 * TX offloads: checksums and TCP segmentation, done by the lower where
+	 * it can and in software where not (macvtap_offload_resolve); chains
+	 * where the lower takes them.
+	 */
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+				RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	if (port != NULL && port->resolved && !port->dead &&
-	    rte_eth_dev_info_get(port->lower_port_id, &lower_info) == 0)
+	    rte_eth_dev_info_get(port->lower_port_id, &lower_info) == 0) {
 		info->speed_capa = lower_info.speed_capa;
+		info->tx_offload_capa |= lower_info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	}
+	info->tx_queue_offload_capa = info->tx_offload_capa;
 	info->max_rx_queues = MACVTAP_MAX_QUEUES;
 	info->max_tx_queues = MACVTAP_MAX_QUEUES;
 	info->min_mtu = RTE_ETHER_MIN_MTU;

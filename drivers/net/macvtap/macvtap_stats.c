@@ -37,7 +37,7 @@ macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		stats->ipackets += sum.packets;
 		stats->ibytes += sum.bytes;
 		stats->imissed += sum.ring_full;
-		stats->ierrors += sum.oversize;
+		stats->ierrors += sum.oversize + sum.offload_failed;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_ipackets[i] = sum.packets;
 			stats->q_ibytes[i] = sum.bytes;
@@ -55,7 +55,8 @@ macvtap_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		stats->opackets += pkts;
 		stats->obytes += bytes;
 		stats->oerrors += load(&q->tx_lower_dropped) + load(&q->tx_spoof_dropped) +
-				  load(&q->tx_copy_failed) + load(&q->tx_file_dropped);
+				  load(&q->tx_copy_failed) + load(&q->tx_file_dropped) +
+				  load(&q->tx_offload_failed);
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_opackets[i] = pkts;
 			stats->q_obytes[i] = bytes;
@@ -98,6 +99,7 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 		zero(&q->tx_spoof_dropped);
 		zero(&q->tx_copy_failed);
 		zero(&q->tx_file_dropped);
+		zero(&q->tx_offload_failed);
 	}
 	if (dev->port != NULL)
 		macvlan_port_lower_stats(dev->port, &dev->lower_base);
@@ -122,11 +124,13 @@ static const struct xstat_def xstat_defs[] = {
 	  offsetof(struct tap_queue_stats, by_class[MACVTAP_BROADCAST]) },
 	{ "rx_ring_full_dropped", XS_RXQ, offsetof(struct tap_queue_stats, ring_full) },
 	{ "rx_oversize_dropped", XS_RXQ, offsetof(struct tap_queue_stats, oversize) },
+	{ "rx_offload_dropped", XS_RXQ, offsetof(struct tap_queue_stats, offload_failed) },
 	{ "tx_local_packets", XS_TXQ, offsetof(struct macvtap_txq, tx_local) },
 	{ "tx_spoof_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_spoof_dropped) },
 	{ "tx_lower_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_lower_dropped) },
 	{ "tx_copy_failed", XS_TXQ, offsetof(struct macvtap_txq, tx_copy_failed) },
 	{ "tx_file_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_file_dropped) },
+	{ "tx_offload_dropped", XS_TXQ, offsetof(struct macvtap_txq, tx_offload_failed) },
 	{ "rx_burst_held", XS_RXQ_CONSUMER, offsetof(struct tap_queue, held_bursts) },
 	{ "rx_file_closed_dropped", XS_RXQ_CONSUMER,
 	  offsetof(struct tap_queue, file_closed_dropped) },

@@ -135,10 +135,16 @@ struct rte_ring *rte_pmd_macvtap_get_rx_ring(uint16_t port_id, uint16_t queue_id
  * returns its full length (header included) whatever the lower does, as the
  * kernel's does; errors and refusals are counted (xstat ``tx_file_dropped``).
  *
- * Offloads in this version: a frame read never carries NEEDS_CSUM or GSO
- * (flags 0, or DATA_VALID when the lower verified its checksum); a written
- * NEEDS_CSUM header gets its checksum completed in software; a written GSO
- * header is refused with -EOPNOTSUPP (software segmentation comes later).
+ * Offloads, as the kernel's (the guide's "Offloads" has the details): a
+ * written NEEDS_CSUM or GSO header (TCPv4, TCPv6, UDP_L4) becomes the frame's
+ * mbuf offload requests, which the lower does if it can and the driver in
+ * software before the wire if not; UDP fragmentation (GSO type UDP) is done
+ * as the frame is written (IP fragments) over IPv4 and -EOPNOTSUPP over IPv6.
+ * A frame read carries NEEDS_CSUM (and a TCPv4/TCPv6 GSO header)
+ * when a bridge sibling left its checksum (segmentation) to offload and the
+ * port's TUNSETOFFLOAD (per port; before any: CSUM, TSO4, TSO6, TSO_ECN)
+ * takes it; else it is segmented and checksummed for the reader; DATA_VALID
+ * when the lower verified its checksum.
  *
  * A file is used by one thread at a time; different files of a port may be
  * used from different threads. Files must be closed before their port is.
@@ -222,10 +228,11 @@ ssize_t rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *file, const stru
  * Write one frame, behind its virtio-net header (the kernel's write()).
  *
  * @return
- *   len (the whole write, header included), also when the port is down or
- *   the lower refuses the frame (counted); -EINVAL: shorter than the header,
- *   a frame under 14 bytes or longer than the port's pool can hold, or a
- *   header the kernel refuses (see the guide); -EOPNOTSUPP: a GSO header;
+ *   len (the whole write, header included), also when the port is down, the
+ *   lower refuses the frame, or its offloads cannot be done (counted);
+ *   -EINVAL: shorter than the header, a frame under 14 bytes or over 64 KiB
+ *   + 18, or a header the kernel refuses (see the guide); -EOPNOTSUPP: UDP
+ *   fragmentation (GSO type UDP) of an IPv6 frame of more than one gso_size;
  *   -ENOBUFS: no mbuf; -EINVAL also for a NULL file or buffer.
  */
 ssize_t rte_pmd_macvtap_file_write(struct rte_pmd_macvtap_file *file, const void *buf,
@@ -256,7 +263,11 @@ int rte_pmd_macvtap_file_ioctl(struct rte_pmd_macvtap_file *file, unsigned long 
 /**
  * Up to n frames of the file's queue, as mbufs with their offload flags (no
  * copy, no header): for consumers in the same process, such as a vhost
- * backend. Polls the lower as the rx burst does. The caller frees them.
+ * backend. A bridge sibling's checksum and TCP segmentation requests that the
+ * port's offloads take stay as RTE_MBUF_F_TX_* flags (l2_len, l3_len, l4_len,
+ * tso_segsz; the TCP checksum field of a segmentation frame holds the
+ * pseudo-header sum without the length, as DPDK has it). Polls the lower as
+ * the rx burst does. The caller frees them.
  *
  * @return frames put in pkts (0 also for a detached queue or a NULL file).
  */

@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <ethdev_driver.h>
@@ -72,6 +74,49 @@ struct rte_pmd_macvtap_file {
 	int parked_efd;              /* its eventfd while ethdev replaces its queue, or -1 */
 	struct rte_mbuf *stash[MACVTAP_BURST];
 };
+
+/* What a port's readers take before any TUNSETOFFLOAD: the kernel's TUN_OFFLOADS. */
+#define TAP_OFFLOAD_DEFAULT (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+
+/*
+ * The offloads file f's reader takes as they are (the kernel's tap_features,
+ * per port, for a queue with IFF_VNET_HDR): partial checksums with TUN_F_CSUM,
+ * TCP segmentation with TSO4 / TSO6 (and TSO_ECN) on top of it; never UDP
+ * segmentation (UFO, USO). Chains always: a read copies them out.
+ */
+static uint32_t
+tap_file_accept(const struct rte_pmd_macvtap_file *f)
+{
+	uint8_t tun = f->dev->tap_offload_set ? f->dev->tap_offload : TAP_OFFLOAD_DEFAULT;
+	uint32_t a = MACVTAP_OL_MULTI_SEGS;
+
+	if (!(f->flags & IFF_VNET_HDR) || !(tun & TUN_F_CSUM))
+		return a;
+	a |= MACVTAP_OL_TCP_CKSUM | MACVTAP_OL_UDP_CKSUM;
+	if (tun & TUN_F_TSO4)
+		a |= MACVTAP_OL_TSO4;
+	if (tun & TUN_F_TSO6)
+		a |= MACVTAP_OL_TSO6;
+	if ((tun & TUN_F_TSO_ECN) && (tun & (TUN_F_TSO4 | TUN_F_TSO6)))
+		a |= MACVTAP_OL_TSO_ECN;
+	return a;
+}
+
+/* Each file's queue takes what its reader does; called with the lock. */
+static void
+tap_file_offloads_apply(struct macvtap_dev *dev)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[dev->port_id].data;
+	unsigned int q;
+
+	for (q = 0; q < RTE_DIM(dev->files); q++) {
+		struct rte_pmd_macvtap_file *f = dev->files[q];
+
+		if (f != NULL && q < data->nb_rx_queues && data->rx_queues[q] != NULL)
+			__atomic_store_n(&((struct tap_queue *)data->rx_queues[q])->ol_accept,
+					 (uint8_t)tap_file_accept(f), __ATOMIC_RELAXED);
+	}
+}
 
 /* Drop what the stash holds (the file closes, or its port does). */
 static void
@@ -125,6 +170,7 @@ rte_pmd_macvtap_file_open(uint16_t port_id, struct rte_pmd_macvtap_file **file)
 	f->parked_efd = -1;
 	dev->files[q] = f;
 	dev->nb_files++;
+	tap_file_offloads_apply(dev);
 	__atomic_store_n(&((struct tap_queue *)data->rx_queues[q])->held, true, __ATOMIC_RELEASE);
 	*file = f;
 out:
@@ -167,6 +213,7 @@ tap_file_queue_created(struct macvtap_dev *dev, struct tap_queue *q)
 		return;
 	q->held = true;
 	q->detached = !f->attached;
+	q->ol_accept = (uint8_t)tap_file_accept(f);
 	q->efd = f->parked_efd;
 	f->parked_efd = -1;
 	/* The reader looks again (the arm of the old queue is gone). */
@@ -220,6 +267,8 @@ rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *f)
 			close(efd);
 		}
 		__atomic_store_n(&q->held, false, __ATOMIC_RELEASE);
+		/* The ethdev rx burst's consumer takes no offload. */
+		__atomic_store_n(&q->ol_accept, 0, __ATOMIC_RELAXED);
 		/* Frames it took and did not read go with it, as a kernel tap queue's do. */
 		__atomic_store_n(&q->file_closed_dropped, q->file_closed_dropped +
 				 (uint64_t)(f->stash_len - f->stash_head), __ATOMIC_RELAXED);
@@ -420,13 +469,63 @@ put_frame(const struct iovec *iov, int iovcnt, size_t *at, const struct rte_mbuf
 	}
 }
 
+/*
+ * The virtio-net header of frame m (the kernel's virtio_net_hdr_from_skb):
+ * NEEDS_CSUM for a partial TCP or UDP checksum (checksum start and offset),
+ * with gso_type, gso_size and hdr_len (its headers' length) for a TCP
+ * segmentation frame, ECN when it has CWR set; else DATA_VALID for a
+ * checksum the lower verified. Returns where in the frame as read (0 for
+ * nowhere) the 2 bytes *patch go over the frame's own: the checksum field of
+ * a GSO frame, whose pseudo-header sum DPDK keeps without the length and
+ * virtio with it.
+ */
+static size_t
+hdr_from_mbuf(const struct rte_pmd_macvtap_file *f, const struct rte_mbuf *m,
+	      struct vnet_hdr *h, uint16_t *patch)
+{
+	uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	uint32_t vlan = (ol & RTE_MBUF_F_RX_VLAN_STRIPPED) ? RTE_VLAN_HLEN : 0;
+	uint32_t start = (uint32_t)m->l2_len + m->l3_len, off;
+	uint16_t sum = 0, buf;
+	uint8_t tcp_flags = 0;
+	const void *p;
+
+	if (ol & RTE_MBUF_F_TX_TCP_SEG)
+		l4 = RTE_MBUF_F_TX_TCP_CKSUM;
+	if (l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM) {
+		if (ol & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			h->flags = VNET_F_DATA_VALID;
+		return 0;
+	}
+	off = l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6;
+	h->flags = VNET_F_NEEDS_CSUM;
+	h->csum_start = vnet16(f, (uint16_t)(start + vlan));
+	h->csum_offset = vnet16(f, (uint16_t)off);
+	if (!(ol & RTE_MBUF_F_TX_TCP_SEG))
+		return 0;
+	p = rte_pktmbuf_read(m, start + 13, 1, &tcp_flags);
+	h->gso_type = (ol & RTE_MBUF_F_TX_IPV6) ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+	if (p != NULL && (*(const uint8_t *)p & 0x80))   /* CWR */
+		h->gso_type |= VNET_GSO_ECN;
+	h->gso_size = vnet16(f, m->tso_segsz);
+	h->hdr_len = vnet16(f, (uint16_t)(start + m->l4_len + vlan));
+	p = rte_pktmbuf_read(m, start + off, sizeof(sum), &buf);
+	if (p == NULL)
+		return 0;
+	memcpy(&sum, p, sizeof(sum));
+	*patch = macvtap_csum16_add(sum, rte_cpu_to_be_16((uint16_t)(m->pkt_len - start)));
+	return start + off + vlan;
+}
+
 ssize_t
 rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *iov, int iovcnt)
 {
 	struct tap_queue *q;
 	struct rte_mbuf *m;
 	ssize_t want;
-	size_t at = 0, total;
+	size_t at = 0, total, patch_at = 0;
+	struct vnet_hdr h = { 0 };
+	uint16_t patch = 0;
 	int hdr_sz;
 
 	if (f == NULL)
@@ -458,13 +557,14 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 		tap_file_read_done(f);
 		return -EINVAL;
 	}
+	/* A GSO frame's checksum field is patched, header or not (the kernel's bytes). */
+	patch_at = hdr_from_mbuf(f, m, &h, &patch);
+	if (patch_at != 0)
+		patch_at += (size_t)hdr_sz;
 	if (hdr_sz != 0) {
-		struct vnet_hdr h = { 0 };
 		static const uint8_t zero[64];
 		int pad;
 
-		if (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-			h.flags = VNET_F_DATA_VALID;
 		iov_put(iov, iovcnt, &at, &h, sizeof(h));
 		for (pad = hdr_sz - VNET_HDR_LEN; pad > 0; pad -= (int)sizeof(zero))
 			iov_put(iov, iovcnt, &at, zero, RTE_MIN((size_t)pad, sizeof(zero)));
@@ -472,6 +572,9 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 	total = (size_t)hdr_sz + m->pkt_len +
 		((m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) ? RTE_VLAN_HLEN : 0);
 	put_frame(iov, iovcnt, &at, m);
+	/* A GSO frame's checksum field as virtio has it: the pseudo-header sum with the length. */
+	if (patch_at != 0)
+		iov_put(iov, iovcnt, &patch_at, &patch, sizeof(patch));
 	tap_file_read_done(f);
 	return (ssize_t)RTE_MIN(total, (size_t)want);
 }
@@ -488,59 +591,230 @@ rte_pmd_macvtap_file_read(struct rte_pmd_macvtap_file *f, void *buf, size_t len)
 
 /* ---- write ---- */
 
-/* Complete a partial checksum in software (the kernel's skb_checksum_help). */
-static void
-complete_csum(struct rte_mbuf *m, uint16_t start, uint16_t offset)
-{
-	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t sum = rte_raw_cksum(p + start, m->data_len - start);
-	uint16_t csum;
+#define TAP_FRAME_MAX (UINT16_MAX + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN) /* 64 KiB IP, headers */
+#define TAP_UDP_MAX_SEGS 128  /* the kernel's UDP_MAX_SEGMENTS */
+#define TCP_HLEN 20
+#define UDP_HLEN 8
 
-	/* The field holds the pseudo-header sum the writer put there: it is in the sum. */
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	csum = (uint16_t)(sum ^ 0xffff);
-	if (csum == 0)
-		csum = 0xffff;
-	memcpy(p + start + offset, &csum, sizeof(csum));
-}
+/* A written header's fields, as the kernel's virtio_net_hdr_to_skb reads them. */
+struct wr_hdr {
+	uint8_t gso;                 /* gso_type without the ECN bit */
+	bool csum;                   /* NEEDS_CSUM */
+	uint32_t start, off;         /* csum_start, csum_offset */
+	uint32_t thlen;              /* the transport header its GSO type needs (0 none) */
+	uint16_t gso_size;
+};
 
 /*
- * The kernel's checks of a written header (tap_get_user, virtio_net_hdr_to_skb):
- * 0 or -EINVAL, every one of them before a GSO header is refused (*gso set).
+ * The kernel's checks of a written header that need nothing but the header
+ * and the frame's length (tap_get_user, virtio_net_hdr_to_skb): 0 or -EINVAL.
  */
 static int
 check_hdr(const struct rte_pmd_macvtap_file *f, const struct vnet_hdr *h, size_t frame_len,
-	  bool *gso_hdr)
+	  struct wr_hdr *w)
 {
-	uint16_t gso = h->gso_type & ~VNET_GSO_ECN;
-	uint32_t start = rte_le_to_cpu_16(h->csum_start), off = rte_le_to_cpu_16(h->csum_offset);
 	uint32_t hdr_len = vnet16(f, h->hdr_len);
 
-	if (h->flags & VNET_F_NEEDS_CSUM)
-		hdr_len = RTE_MAX(hdr_len, start + off + 2);
+	w->gso = h->gso_type & ~VNET_GSO_ECN;
+	w->csum = (h->flags & VNET_F_NEEDS_CSUM) != 0;
+	w->start = vnet16(f, h->csum_start);
+	w->off = vnet16(f, h->csum_offset);
+	w->gso_size = vnet16(f, h->gso_size);
+	if (w->csum)
+		hdr_len = RTE_MAX(hdr_len, w->start + w->off + 2);
 	if (hdr_len > frame_len)
 		return -EINVAL;
-	if (gso != VNET_GSO_NONE && gso != VNET_GSO_TCPV4 && gso != VNET_GSO_UDP &&
-	    gso != VNET_GSO_TCPV6 && gso != VNET_GSO_UDP_L4)
-		return -EINVAL;
-	if (gso != VNET_GSO_NONE) {
-		uint16_t size = rte_le_to_cpu_16(h->gso_size);
-
-		if (size == 0 || size == 0xffff)
+	switch (w->gso) {
+	case VNET_GSO_NONE:
+		/* The ECN bit alone is no GSO type the kernel knows. */
+		if (h->gso_type != VNET_GSO_NONE)
 			return -EINVAL;
-	}
-	/* The checksum inside the frame, after at least an IPv4 (IPv6 for TCPv6 GSO) header. */
-	if ((h->flags & VNET_F_NEEDS_CSUM) &&
-	    (start < (gso == VNET_GSO_TCPV6 ? 40u : 20u) || start + off + 2 > frame_len))
+		w->thlen = 0;
+		break;
+	case VNET_GSO_TCPV4:
+	case VNET_GSO_TCPV6:
+		w->thlen = TCP_HLEN;
+		break;
+	case VNET_GSO_UDP:
+	case VNET_GSO_UDP_L4:
+		w->thlen = UDP_HLEN;
+		break;
+	default:
 		return -EINVAL;
-	*gso_hdr = gso != VNET_GSO_NONE;
+	}
+	if (w->gso != VNET_GSO_NONE && (w->gso_size == 0 || w->gso_size == 0xffff))
+		return -EINVAL;
+	/*
+	 * The checksum, and the transport header a GSO type needs, inside the
+	 * frame, after at least an IPv4 (IPv6 for TCPv6 GSO) header.
+	 */
+	if (w->csum && (w->start < (w->gso == VNET_GSO_TCPV6 ? 40u : 20u) ||
+			w->start + RTE_MAX(w->thlen, w->off + 2) > frame_len))
+		return -EINVAL;
+	/* TCP GSO: a partial checksum is TCP's; UDP_L4: it must be UDP's, 128 segments at most. */
+	if ((w->gso == VNET_GSO_TCPV4 || w->gso == VNET_GSO_TCPV6) && w->csum && w->off != 16)
+		return -EINVAL;
+	if (w->gso == VNET_GSO_UDP_L4 &&
+	    (!w->csum || w->off != 6 ||
+	     frame_len - (w->start + UDP_HLEN) > (size_t)TAP_UDP_MAX_SEGS * w->gso_size))
+		return -EINVAL;
 	return 0;
+}
+
+/* Where a frame's network and transport headers are. */
+struct frame_l3 {
+	uint32_t l2;                 /* the network header: past the MACs, tags, ethertype */
+	uint16_t type;               /* the ethertype */
+	uint32_t th;                 /* the transport header */
+	uint8_t proto;
+};
+
+/* The ethertype past up to two VLAN tags; 0 for a frame too short. */
+static uint16_t
+frame_ethertype(const struct rte_mbuf *m, uint32_t *l2)
+{
+	uint32_t at = 2 * RTE_ETHER_ADDR_LEN;
+	uint16_t type = 0;
+	uint8_t buf[2];
+	const uint8_t *p;
+	int tags;
+
+	*l2 = at;
+	for (tags = 0; tags <= 2; tags++) {
+		p = rte_pktmbuf_read(m, at, 2, buf);
+		if (p == NULL)
+			return 0;
+		type = (uint16_t)(p[0] << 8 | p[1]);
+		at += 2;
+		if (type != RTE_ETHER_TYPE_VLAN && type != RTE_ETHER_TYPE_QINQ)
+			break;
+		at += 2;
+	}
+	*l2 = at;
+	return type;
+}
+
+/*
+ * The kernel's flow dissection of a GSO frame written without NEEDS_CSUM,
+ * as far as it goes here: IPv4 (options), IPv6 (hop-by-hop, routing and
+ * destination options headers) behind up to two VLAN tags; a UDP
+ * fragmentation frame whose IPv4 header does not parse is tried as IPv6, as
+ * the kernel does. 0, or -EINVAL.
+ */
+static int
+frame_dissect(const struct rte_mbuf *m, bool retry_v6, struct frame_l3 *o)
+{
+	uint8_t buf[40];
+	const uint8_t *p;
+	uint32_t at;
+
+	o->type = frame_ethertype(m, &o->l2);
+	at = o->l2;
+	if (o->type == RTE_ETHER_TYPE_IPV4) {
+		p = rte_pktmbuf_read(m, at, 20, buf);
+		if (p != NULL && (p[0] & 0xf) >= 5) {
+			o->proto = p[9];
+			o->th = at + (p[0] & 0xfu) * 4;
+			return 0;
+		}
+		if (!retry_v6)
+			return -EINVAL;
+	} else if (o->type != RTE_ETHER_TYPE_IPV6) {
+		return -EINVAL;
+	}
+	p = rte_pktmbuf_read(m, at, 40, buf);
+	if (p == NULL)
+		return -EINVAL;
+	o->proto = p[6];
+	at += 40;
+	while (o->proto == 0 || o->proto == 43 || o->proto == 60) {
+		p = rte_pktmbuf_read(m, at, 2, buf);
+		if (p == NULL)
+			return -EINVAL;
+		o->proto = p[0];
+		at += ((uint32_t)p[1] + 1) * 8;
+	}
+	o->th = at;
+	return 0;
+}
+
+/*
+ * A written header as the frame's mbuf offload requests, the way the kernel
+ * marks its skb: a large frame (its payload past one gso_size) for TCP or
+ * UDP segmentation, a partial TCP or UDP checksum right after the IP header
+ * for a checksum; any other partial checksum is completed here. A GSO frame
+ * these do not fit (no IP header of the GSO type's version, another L4
+ * protocol, a TCP header that is not whole) is -EPROTO: the kernel fails
+ * its segmentation, after the write. l3: where the dissection put the
+ * transport header, for a GSO frame without NEEDS_CSUM.
+ */
+static int
+hdr_to_mbuf(struct rte_mbuf *m, const struct wr_hdr *w, const struct frame_l3 *l3, bool gso)
+{
+	uint32_t l2, th = w->csum ? w->start : l3->th, l4len;
+	uint16_t type = frame_ethertype(m, &l2), sum;
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *), proto;
+	bool v4 = type == RTE_ETHER_TYPE_IPV4, tcp = w->off == 16;
+
+	if (gso) {
+		tcp = w->gso == VNET_GSO_TCPV4 || w->gso == VNET_GSO_TCPV6;
+		if ((w->gso == VNET_GSO_TCPV4 && !v4) ||
+		    (w->gso != VNET_GSO_TCPV4 && !v4 && type != RTE_ETHER_TYPE_IPV6) ||
+		    (w->gso == VNET_GSO_TCPV6 && v4))
+			return -EPROTO;
+	} else if (!w->csum) {
+		return 0;
+	} else if (w->off != 16 && w->off != 6) {
+		/* Not where TCP or UDP keep theirs: completed here. */
+		return macvtap_csum_complete(m, w->start, w->off);
+	}
+	proto = tcp ? IPPROTO_TCP : IPPROTO_UDP;
+	/* Headers are in the first segment: it holds far more than any header. */
+	if ((v4 || type == RTE_ETHER_TYPE_IPV6) && th + (tcp ? TCP_HLEN : UDP_HLEN) <= m->data_len &&
+	    th >= l2 + (v4 ? 20 : 40) && th - l2 < 512 && l2 < 128 &&
+	    (v4 ? (p[l2] & 0xfu) * 4 == th - l2 && p[l2 + 9] == proto :
+	     th - l2 > 40 || p[l2 + 6] == proto)) {
+		l4len = m->pkt_len - th;
+		m->l2_len = l2;
+		m->l3_len = th - l2;
+		m->ol_flags |= (v4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+			       (tcp ? RTE_MBUF_F_TX_TCP_CKSUM : RTE_MBUF_F_TX_UDP_CKSUM);
+		if (!gso)
+			return 0;
+		m->l4_len = tcp ? (p[th + 12] >> 4) * 4u : UDP_HLEN;
+		if (m->l4_len < (tcp ? TCP_HLEN : UDP_HLEN) ||
+		    th + m->l4_len > m->data_len) {
+			m->ol_flags = 0;
+			return -EPROTO;
+		}
+		m->tso_segsz = w->gso_size;
+		m->ol_flags |= (tcp ? RTE_MBUF_F_TX_TCP_SEG : RTE_MBUF_F_TX_UDP_SEG) |
+			       (v4 ? RTE_MBUF_F_TX_IP_CKSUM : 0);
+		/* Each segment's IPv4 header gets its checksum anew (the field 0 for it). */
+		if (v4)
+			memset(p + l2 + offsetof(struct rte_ipv4_hdr, hdr_checksum), 0, 2);
+		/*
+		 * DPDK's segmentation wants the pseudo-header sum without the
+		 * length: the writer's (with NEEDS_CSUM) less it, else a new one
+		 * (the kernel's tcp4_gso_segment writes one for such a frame).
+		 */
+		if (w->csum) {
+			memcpy(&sum, p + th + (tcp ? 16 : 6), sizeof(sum));
+			sum = macvtap_csum16_add(sum, (uint16_t)~rte_cpu_to_be_16((uint16_t)l4len));
+		} else {
+			sum = macvtap_pseudo_sum(p + l2, v4, proto);
+		}
+		memcpy(p + th + (tcp ? 16 : 6), &sum, sizeof(sum));
+		return 0;
+	}
+	if (gso)
+		return -EPROTO;
+	return macvtap_csum_complete(m, w->start, w->off);
 }
 
 /* Count a write the port did not send: the kernel's tx_dropped. */
 static void
-count_tx_dropped(const struct rte_pmd_macvtap_file *f)
+count_tx_dropped(const struct rte_pmd_macvtap_file *f, bool offload)
 {
 	struct rte_eth_dev_data *data = rte_eth_devices[f->port_id].data;
 	struct macvtap_txq *txq;
@@ -548,8 +822,68 @@ count_tx_dropped(const struct rte_pmd_macvtap_file *f)
 	if (data->nb_tx_queues == 0)
 		return;
 	txq = data->tx_queues[f->queue % data->nb_tx_queues];
-	if (txq != NULL)
+	if (txq == NULL)
+		return;
+	if (offload)
+		txq->tx_offload_failed++;
+	else
 		txq->tx_file_dropped++;
+}
+
+/*
+ * UDP fragmentation over IPv4, done as the frame is written: every taker
+ * gets the fragments, as every reader and the wire get them from the kernel.
+ * Each fragment is a frame of the port's tx burst.
+ */
+static void
+tap_file_send_ufo(const struct rte_pmd_macvtap_file *f, struct macvtap_txq *txq,
+		  struct rte_mbuf *m, uint32_t th, uint16_t mss)
+{
+	struct macvlan_port *port = f->dev->port;
+	struct rte_mbuf *frags[MACVTAP_GSO_MAX_SEGS];
+	int n, sent;
+
+	n = macvtap_ufo_fragment(m, th, mss, (port->tx_ol & MACVTAP_OL_MULTI_SEGS) != 0,
+				 port->mp, frags, RTE_DIM(frags));
+	if (n < 0) {
+		/* Written, then lost where the kernel's fragmentation fails. */
+		count_tx_dropped(f, true);
+		return;
+	}
+	sent = macvtap_tx_burst(txq, frags, (uint16_t)n);
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(frags + sent, (unsigned int)(n - sent));
+		count_tx_dropped(f, false);
+	}
+}
+
+/* The frame of a write, gathered from the iovecs past the header into a chain from mp. */
+static struct rte_mbuf *
+gather_frame(const struct iovec *iov, int iovcnt, size_t hdr_sz, struct rte_mempool *mp)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp), *tail = m;
+	size_t at = 0;
+	int i;
+
+	if (m == NULL)
+		return NULL;
+	for (i = 0; i < iovcnt; i++) {
+		size_t len = iov[i].iov_len, skip = 0;
+
+		if (len == 0 || at + len <= hdr_sz) {
+			at += len;
+			continue;
+		}
+		if (at < hdr_sz)
+			skip = hdr_sz - at;
+		if (macvtap_chain_put(m, &tail, (const uint8_t *)iov[i].iov_base + skip,
+				      (uint32_t)(len - skip), mp) != 0) {
+			rte_pktmbuf_free(m);
+			return NULL;
+		}
+		at += len;
+	}
+	return m;
 }
 
 ssize_t
@@ -557,13 +891,14 @@ rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *f, const struct iovec *
 {
 	struct rte_eth_dev_data *data;
 	struct vnet_hdr h = { 0 };
+	struct wr_hdr w = { 0 };
+	struct frame_l3 l3 = { 0 };
 	struct rte_mbuf *m;
 	struct macvtap_txq *txq;
 	ssize_t total;
-	size_t frame_len, at, copied;
-	bool gso_hdr = false;
+	size_t frame_len, at;
+	bool gso = false;
 	int hdr_sz, i, ret;
-	uint8_t *p;
 
 	if (f == NULL)
 		return -EINVAL;
@@ -590,7 +925,7 @@ rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *f, const struct iovec *
 			at += n;
 		}
 		memcpy(&h, raw, sizeof(h));
-		ret = check_hdr(f, &h, frame_len, &gso_hdr);
+		ret = check_hdr(f, &h, frame_len, &w);
 		if (ret != 0)
 			goto drop;
 	}
@@ -598,43 +933,58 @@ rte_pmd_macvtap_file_writev(struct rte_pmd_macvtap_file *f, const struct iovec *
 	if (f->dev->port == NULL || f->dev->port->mp == NULL || data->nb_tx_queues == 0)
 		goto drop;
 	ret = -EINVAL;
-	if (frame_len > (size_t)rte_pktmbuf_data_room_size(f->dev->port->mp) -
-			RTE_PKTMBUF_HEADROOM)
-		goto drop;
-	/* A valid GSO header: the kernel segments; that is not here yet. */
-	ret = -EOPNOTSUPP;
-	if (gso_hdr)
+	if (frame_len > TAP_FRAME_MAX)
 		goto drop;
 	ret = -ENOBUFS;
-	m = rte_pktmbuf_alloc(f->dev->port->mp);
+	m = gather_frame(iov, iovcnt, (size_t)hdr_sz, f->dev->port->mp);
 	if (m == NULL)
 		goto drop;
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)frame_len);
-	/* Gather the frame: the iovecs' bytes after the header. */
-	for (i = 0, at = 0, copied = 0; i < iovcnt; i++) {
-		size_t len = iov[i].iov_len, skip = 0;
+	if (w.gso != VNET_GSO_NONE) {
+		uint32_t nh_off;
 
-		if (len == 0 || at + len <= (size_t)hdr_sz) {
-			at += len;
-			continue;
+		/* Without NEEDS_CSUM the transport header is found, of the GSO type's protocol. */
+		if (!w.csum && (frame_dissect(m, w.gso == VNET_GSO_UDP, &l3) != 0 ||
+				l3.proto != (w.thlen == TCP_HLEN ? IPPROTO_TCP : IPPROTO_UDP) ||
+				l3.th + w.thlen > frame_len)) {
+			rte_pktmbuf_free(m);
+			ret = -EINVAL;
+			goto drop;
 		}
-		if (at < (size_t)hdr_sz)
-			skip = (size_t)hdr_sz - at;
-		memcpy(p + copied, (const uint8_t *)iov[i].iov_base + skip, len - skip);
-		copied += len - skip;
-		at += len;
+		nh_off = (w.csum ? w.start : l3.th) + (w.gso == VNET_GSO_UDP ? 0 : w.thlen);
+		/* Payload of one gso_size or less: not a large frame (the kernel's rule). */
+		gso = frame_len - nh_off > w.gso_size;
+		if (gso && w.gso == VNET_GSO_UDP && frame_ethertype(m, &l3.l2) == RTE_ETHER_TYPE_IPV6) {
+			/* UDP fragmentation (UFO) over IPv6: not done here. */
+			rte_pktmbuf_free(m);
+			ret = -EOPNOTSUPP;
+			goto drop;
+		}
 	}
-	if (h.flags & VNET_F_NEEDS_CSUM)
-		complete_csum(m, rte_le_to_cpu_16(h.csum_start), rte_le_to_cpu_16(h.csum_offset));
 	txq = data->tx_queues[f->queue % data->nb_tx_queues];
-	if (txq == NULL || data->dev_started == 0 || macvtap_tx_burst(txq, &m, 1) == 0) {
+	if (txq == NULL || data->dev_started == 0 || !f->dev->up) {
+		/* Down: the kernel drops it before any segmentation, and reports the write. */
+		rte_pktmbuf_free(m);
+		count_tx_dropped(f, false);
+		return total;
+	}
+	if (gso && w.gso == VNET_GSO_UDP) {
+		tap_file_send_ufo(f, txq, m, w.csum ? w.start : l3.th, w.gso_size);
+		return total;
+	}
+	if (hdr_sz != 0 && hdr_to_mbuf(m, &w, &l3, gso) != 0) {
+		/* Written, then lost where the kernel's segmentation fails. */
+		rte_pktmbuf_free(m);
+		count_tx_dropped(f, true);
+		return total;
+	}
+	if (macvtap_tx_burst(txq, &m, 1) == 0) {
 		/* Down, or the lower refused: the kernel still reports the write. */
 		rte_pktmbuf_free(m);
-		count_tx_dropped(f);
+		count_tx_dropped(f, false);
 	}
 	return total;
 drop:
-	count_tx_dropped(f);
+	count_tx_dropped(f, false);
 	return ret;
 }
 
@@ -669,6 +1019,8 @@ tap_file_ioctl_locked(struct rte_pmd_macvtap_file *f, unsigned long request, voi
 		if ((ifr->ifr_flags & ~(IFF_VNET_HDR | IFF_MULTI_QUEUE)) != (IFF_TAP | IFF_NO_PI))
 			return -EINVAL;
 		f->flags = (uint16_t)ifr->ifr_flags;
+		if (f->dev != NULL)
+			tap_file_offloads_apply(f->dev);
 		return 0;
 	case TUNSETSNDBUF:
 		if (*val <= 0)
@@ -726,6 +1078,8 @@ tap_file_ioctl_locked(struct rte_pmd_macvtap_file *f, unsigned long request, voi
 		if ((uintptr_t)arg & ~(uintptr_t)TAP_OFFLOAD_MASK)
 			return -EINVAL;
 		f->dev->tap_offload = (uint8_t)(uintptr_t)arg;
+		f->dev->tap_offload_set = true;
+		tap_file_offloads_apply(f->dev);
 		return 0;
 	case SIOCGIFHWADDR:
 		memset(ifr->ifr_name, 0, sizeof(ifr->ifr_name));

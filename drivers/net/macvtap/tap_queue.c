@@ -151,6 +151,7 @@ tap_queue_stats_sum(const struct tap_queue *q, struct tap_queue_stats *sum)
 		sum->bytes += __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
 		sum->ring_full += __atomic_load_n(&st->ring_full, __ATOMIC_RELAXED);
 		sum->oversize += __atomic_load_n(&st->oversize, __ATOMIC_RELAXED);
+		sum->offload_failed += __atomic_load_n(&st->offload_failed, __ATOMIC_RELAXED);
 		for (i = 0; i < MACVTAP_NB_CLASSES; i++)
 			sum->by_class[i] += __atomic_load_n(&st->by_class[i], __ATOMIC_RELAXED);
 	}
