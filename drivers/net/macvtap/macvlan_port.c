@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_service_component.h>
 #include <ethdev_driver.h>
 
 #include "macvtap.h"
@@ -372,12 +373,12 @@ macvlan_port_del_dev(struct macvlan_port *port, struct macvtap_dev *dev)
 }
 
 /*
- * The dispatcher (an rte_service component, see macvtap_ethdev.c): one round
+ * The dispatcher (an rte_service component, registered below): one round
  * polls every lower queue of every lower in use, so that frames reach ports
  * that no rx burst reads, such as queues consumed only through tap files. It
  * never waits for the control lock: a round that finds it taken is skipped.
  */
-int
+static int
 macvlan_dispatch(void *arg __rte_unused)
 {
 	unsigned int i;
@@ -394,6 +395,48 @@ macvlan_dispatch(void *arg __rte_unused)
 			macvlan_port_poll(port, q, MACVLAN_POLL_BURST, NULL);
 	}
 	pthread_mutex_unlock(&macvlan_lock);
+	return 0;
+}
+
+/*
+ * The dispatcher service, registered with the first port: EAL's service
+ * cores run it once the application maps it (rte_pmd_macvtap_dispatch_service_id).
+ */
+static uint32_t dispatch_service_id;
+static bool dispatch_registered;
+
+int
+macvlan_dispatcher_register(void)
+{
+	struct rte_service_spec spec = {
+		.name = "net_macvtap_dispatch",
+		.callback = macvlan_dispatch,
+		.capabilities = RTE_SERVICE_CAP_MT_SAFE,
+		.socket_id = SOCKET_ID_ANY,
+	};
+	int ret;
+
+	if (dispatch_registered)
+		return 0;
+	ret = rte_service_component_register(&spec, &dispatch_service_id);
+	if (ret == 0)
+		ret = rte_service_component_runstate_set(dispatch_service_id, 1);
+	if (ret != 0) {
+		MACVTAP_LOG(ERR, "cannot register the dispatcher service: %s", rte_strerror(-ret));
+		return ret;
+	}
+	dispatch_registered = true;
+	return 0;
+}
+
+int
+rte_pmd_macvtap_dispatch_service_id(uint32_t *service_id)
+{
+	if (service_id == NULL)
+		return -EINVAL;
+	if (!dispatch_registered)
+		return -ENOENT;
+	*service_id = dispatch_service_id;
 	return 0;
 }
 

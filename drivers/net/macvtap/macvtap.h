@@ -550,7 +550,7 @@ int macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev)
 int macvlan_port_rebuild(struct macvlan_port *port);
 int macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_addr *mac);
 void macvlan_port_synchronize(struct macvlan_port *port);
-int macvlan_dispatch(void *arg);
+int macvlan_dispatcher_register(void);
 void macvlan_port_lower_stats(const struct macvlan_port *port,
 			      struct rte_pmd_macvtap_lower_stats *out);
 struct macvlan_port *macvlan_port_find_by_lower(uint16_t lower_port_id);

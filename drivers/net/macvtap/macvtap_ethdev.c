@@ -15,7 +15,6 @@
 #include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_malloc.h>
-#include <rte_service_component.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
 #include <bus_vdev_driver.h>
@@ -653,48 +652,6 @@ macvtap_probe_secondary(struct rte_vdev_device *vdev, const char *name)
 	return 0;
 }
 
-/*
- * The dispatcher service, registered with the first port: EAL's service
- * cores run it once the application maps it (rte_pmd_macvtap_dispatch_service_id).
- */
-static uint32_t dispatch_service_id;
-static bool dispatch_registered;
-
-static int
-macvtap_register_dispatcher(void)
-{
-	struct rte_service_spec spec = {
-		.name = "net_macvtap_dispatch",
-		.callback = macvlan_dispatch,
-		.capabilities = RTE_SERVICE_CAP_MT_SAFE,
-		.socket_id = SOCKET_ID_ANY,
-	};
-	int ret;
-
-	if (dispatch_registered)
-		return 0;
-	ret = rte_service_component_register(&spec, &dispatch_service_id);
-	if (ret == 0)
-		ret = rte_service_component_runstate_set(dispatch_service_id, 1);
-	if (ret != 0) {
-		MACVTAP_LOG(ERR, "cannot register the dispatcher service: %s", rte_strerror(-ret));
-		return ret;
-	}
-	dispatch_registered = true;
-	return 0;
-}
-
-int
-rte_pmd_macvtap_dispatch_service_id(uint32_t *service_id)
-{
-	if (service_id == NULL)
-		return -EINVAL;
-	if (!dispatch_registered)
-		return -ENOENT;
-	*service_id = dispatch_service_id;
-	return 0;
-}
-
 static int
 macvtap_probe(struct rte_vdev_device *vdev)
 {
@@ -712,7 +669,7 @@ macvtap_probe(struct rte_vdev_device *vdev)
 		return ret;
 
 	pthread_mutex_lock(&macvlan_lock);
-	ret = macvtap_register_dispatcher();
+	ret = macvlan_dispatcher_register();
 	if (ret != 0)
 		goto fail;
 	ret = macvlan_port_get(args.iface, &port);
