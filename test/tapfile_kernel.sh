@@ -18,6 +18,15 @@
 # Last, the device goes (the kernel's macvtap deleted, our port closed) and
 # the file is used again.
 #
+# Then the same table through the port's chardev=seqpacket endpoint, from a
+# libmacvtap_client connection (keys "seqpacket:<key>"): the same results,
+# but for what a socket cannot carry, each checked as documented: a write the
+# tap file refuses is sent all the same (the send returns its length) and the
+# refusal is counted (tx_file_dropped), with nothing on the wire; a read into
+# a buffer shorter than the message gives the message cut; writes while the
+# port is stopped are counted by the endpoint (chardev_from_peer_dropped);
+# once the port is gone the connection is (any error).
+#
 # Offloads: NEEDS_CSUM and GSO writes (TCPv4 with and without NEEDS_CSUM,
 # TCPv6, UDP_L4 over both, 64 KiB) compared by what reaches the wire, each
 # frame's length and a hash of its bytes (the kernel segments and checksums in
@@ -132,6 +141,12 @@ krc=$?
 timeout -k 5 90 "$conform" --no-huge -m 512 --no-pci -l 0-1 -d "$plugin" \
 	--file-prefix="$prefix" -- dpdk "$MAC" "$OTHER" "$NEW" >"$tmp/ours.out" 2>"$tmp/ours.err"
 orc=$?
+sprefix=${prefix}_seq
+timeout -k 5 90 "$conform" --no-huge -m 512 --no-pci -l 0-1 -d "$plugin" \
+	--file-prefix="$sprefix" -- seqpacket "$MAC" "$OTHER" "$NEW" "$tmp/seq.sock" \
+	>"$tmp/seq.out" 2>"$tmp/seq.err"
+src=$?
+eal_runtime_clean "$sprefix"
 if [ "$krc" != 0 ] || [ ! -s "$tmp/kernel.out" ]; then
 	fail "tapfile-kernel" "the kernel side's run failed (exit $krc): $(tail -n 3 "$tmp/kernel.err" | tr '\n' '|')"
 	finish
@@ -170,6 +185,48 @@ while read -r key rest; do
 		pass "$key"
 	else
 		fail "$key" "kernel '$rest', ours '$got'"
+	fi
+done <"$tmp/kernel.out"
+
+# The seqpacket endpoint against the kernel, with the documented differences.
+if [ "$src" != 0 ]; then
+	fail "seqpacket" "the seqpacket side's run exited $src: $(grep -v '^EAL' "$tmp/seq.err" | tail -n 3 | tr '\n' '|')"
+fi
+declare -A seq=()
+while read -r key rest; do
+	[ -n "$key" ] && seq[$key]=$rest
+done <"$tmp/seq.out"
+# The in-process side's documented differences, as a socket carries them.
+declare -A seq_documented=(
+	[write-ol-gso-ufo6]="3072 frames=0"
+	[read-ol-default-tso4-hdrlen]="0 54"
+)
+while read -r key rest; do
+	[ -n "$key" ] || continue
+	k="seqpacket:$key"
+	if [ -z "${seq[$key]+set}" ]; then
+		fail "$k" "kernel '$rest', seqpacket: no result"
+		continue
+	fi
+	got=${seq[$key]}
+	kfirst=${rest%% *} gfirst=${got%% *}
+	ktail=${rest#"$kfirst"} gtail=${got#"$gfirst"}
+	if [ "$got" = "$rest" ]; then
+		pass "$k"
+	elif [ -n "${seq_documented[$key]+set}" ] && [ "$got" = "${seq_documented[$key]}" ]; then
+		pass "$k"
+		note "$k: kernel '$rest', seqpacket '$got' (as documented)"
+	elif [[ $key == gone-* ]] && [[ $gfirst == -* ]]; then
+		pass "$k"   # the connection ended with the port: an error, as documented
+	elif [[ $key == write-* || $key == tx-dropped-down* ]] && [[ $kfirst == -E* ]] &&
+	     [[ $gfirst =~ ^[0-9]+$ ]] && [ "$gtail" = "$ktail" ]; then
+		pass "$k"   # sent all the same, refused and counted by the endpoint's file
+	elif [[ $key == read-* ]] && [ "$kfirst" = -EINVAL ] && [[ $gfirst =~ ^[0-9]+$ ]]; then
+		pass "$k"   # a short buffer cuts the message
+	elif [ "$key" = tx-dropped-down ] && [ "$got" = "0 0" ]; then
+		pass "$k"   # writes while stopped: chardev_from_peer_dropped
+	else
+		fail "$k" "kernel '$rest', seqpacket '$got'"
 	fi
 done <"$tmp/kernel.out"
 finish

@@ -16,6 +16,10 @@
  *     Frames from the wire are sent on PEER (AF_PACKET); the wire is read there.
  *   tapfile_conform <EAL args> -- dpdk MAC OTHER_MAC NEW_MAC
  *     The same on a net_macvtap port over the harness's ring lower.
+ *   tapfile_conform <EAL args> -- seqpacket MAC OTHER_MAC NEW_MAC SOCKET
+ *     The same through the port's chardev=seqpacket:SOCKET endpoint, from a
+ *     connection of libmacvtap_client (its thread moves the frames: reads
+ *     wait up to 300 ms, as the kernel's).
  */
 
 #include <errno.h>
@@ -44,6 +48,7 @@
 #include <rte_mbuf.h>
 
 #include "harness.h"
+#include "macvtap_client.h"
 #include "rte_pmd_macvtap.h"
 
 #define EXT "02:ee:00:00:00:01"
@@ -335,6 +340,93 @@ dpdk_init(struct backend *b)
 	return 0;
 }
 
+/* ---- ours, through a chardev=seqpacket endpoint ---- */
+
+static struct macvtap_client *oclient;
+
+static int
+s_ioctl(unsigned long req, void *arg)
+{
+	return macvtap_client_ioctl(oclient, req, arg) < 0 ? -errno : 0;
+}
+
+static ssize_t
+s_read(void *buf, size_t len)
+{
+	struct pollfd p = { .fd = macvtap_client_fd(oclient), .events = POLLIN };
+	ssize_t r;
+
+	if (macvtap_client_pending(oclient) == 0)
+		poll(&p, 1, 300);
+	r = macvtap_client_read(oclient, buf, len, MSG_DONTWAIT);
+	return r < 0 ? -errno : r;
+}
+
+/* No readv in the client: one message read whole, then spread as readv would. */
+static ssize_t
+s_readv(const struct iovec *iov, int n)
+{
+	static uint8_t msg[FRAME_MAX + 64];
+	ssize_t r, at = 0;
+	size_t want = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		want += iov[i].iov_len;
+	r = s_read(msg, RTE_MIN(want, sizeof(msg)));
+	for (i = 0; r > 0 && i < n && at < r; i++) {
+		size_t k = RTE_MIN(iov[i].iov_len, (size_t)(r - at));
+
+		memcpy(iov[i].iov_base, msg + at, k);
+		at += (ssize_t)k;
+	}
+	return r;
+}
+
+static ssize_t
+s_write(const void *buf, size_t len)
+{
+	ssize_t r = macvtap_client_write(oclient, buf, len);
+
+	/* The endpoint's thread sends it: let it before the wire is looked at. */
+	rte_delay_us_sleep(20000);
+	return r < 0 ? -errno : r;
+}
+
+static int
+seqpacket_init(struct backend *b, const char *path)
+{
+	static char name[RTE_ETH_NAME_MAX_LEN];
+	char args[256];
+	int p;
+
+	t_pool = rte_pktmbuf_pool_create("conform_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (t_pool == NULL || t_env_init(&env, 1) != 0)
+		return -1;
+	snprintf(args, sizeof(args), "mac=%s,mode=bridge,chardev=seqpacket:%s", mac_s, path);
+	if (t_add_port(&env, args, 1, 0, &p) != 0)
+		return -1;
+	snprintf(args, sizeof(args), "mac=%s,mode=bridge", other_s);
+	if (t_add_port(&env, args, 1, 0, NULL) != 0)
+		return -1;
+	oclient = macvtap_client_open(path);
+	if (oclient == NULL) {
+		fprintf(stderr, "connect %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	rte_eth_dev_get_name_by_port(env.ports[p], name);
+	b->ioctl = s_ioctl;
+	b->read = s_read;
+	b->readv = s_readv;
+	b->write = s_write;
+	b->sib_write = o_sib_write;
+	b->inject = o_inject;
+	b->wire = o_wire;
+	b->name = name;
+	b->fd = macvtap_client_fd(oclient);
+	return 0;
+}
+
 /* ---- the table ---- */
 
 static const char *k_ifname;
@@ -568,6 +660,12 @@ poll_state(const char *key, bool wait)
 
 	if (wait && kfd >= 0)
 		k_wait_in();
+	if (wait && oclient != NULL) {
+		/* The endpoint's thread delivers it: as the kernel's, asynchronously. */
+		struct pollfd in = { .fd = B->fd, .events = POLLIN };
+
+		poll(&in, 1, 300);
+	}
 	r = poll(&p, 1, 0);
 	snprintf(x, sizeof(x), "revents=0x%x", r >= 0 ? p.revents : 0);
 	put(key, r < 0 ? -errno : 0, x);
@@ -1165,15 +1263,17 @@ main(int argc, char **argv)
 		return 2;
 	argc -= ret;
 	argv += ret;
-	if (argc != 5 || strcmp(argv[1], "dpdk") != 0) {
+	if (!(argc == 5 && strcmp(argv[1], "dpdk") == 0) &&
+	    !(argc == 6 && strcmp(argv[1], "seqpacket") == 0)) {
 		fprintf(stderr, "usage: %s kernel DEV IFNAME LOWER PEER MAC OTHER NEW | "
-			"<EAL args> -- dpdk MAC OTHER NEW\n", argv[0]);
+			"<EAL args> -- dpdk MAC OTHER NEW | "
+			"<EAL args> -- seqpacket MAC OTHER NEW SOCKET\n", argv[0]);
 		return 2;
 	}
 	mac_s = argv[2];
 	other_s = argv[3];
 	new_s = argv[4];
-	if (dpdk_init(&b) != 0) {
+	if ((argc == 5 ? dpdk_init(&b) : seqpacket_init(&b, argv[5])) != 0) {
 		fprintf(stderr, "set-up failed: %s\n", t_fail_reason);
 		return 2;
 	}
@@ -1182,7 +1282,9 @@ main(int argc, char **argv)
 	if (osib != NULL)
 		rte_pmd_macvtap_file_close(osib);
 	gone(NULL);
-	rte_pmd_macvtap_file_close(ofile);
+	if (ofile != NULL)
+		rte_pmd_macvtap_file_close(ofile);
+	macvtap_client_close(oclient);
 	rte_vdev_uninit(env.port_names[0]);
 	t_env_fini(&env);
 	rte_mempool_free(t_pool);
