@@ -538,17 +538,26 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 	if (likely(!__atomic_load_n(&port->dead, __ATOMIC_ACQUIRE))) {
 		if (reader != NULL && rte_ring_count(reader->q->ring) != 0)
 			reader = NULL;
+		t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
 		budget = RTE_MIN(limit, lq->budget);
+		/*
+		 * The lower's only taker polls just what its caller asked for: its
+		 * frames then go straight to it while the lower's writes are still
+		 * in the cache, and never through its ring. (The table is read
+		 * under the lock: a table replaced meanwhile is freed only once
+		 * every lower queue's lock has been taken after the swap.)
+		 */
+		if (reader != NULL && t != NULL && t->nb_endpoints == 1 &&
+		    t->endpoints[0].nb_rxq == 1 && t->endpoints[0].dev == reader->q->dev)
+			budget = RTE_MIN(budget, reader->room);
 		do {
 			got = rte_eth_rx_burst(port->lower_port_id, lower_queue, pkts + nb,
 					       RTE_MIN((uint16_t)MACVTAP_BURST, budget - nb));
 			nb += got;
 		} while (got == MACVTAP_BURST && nb < budget);
-		if (nb != 0) {
-			t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
+		if (nb != 0)
 			lq->budget = macvlan_handle_frames(port, t, lower_queue, lower_queue,
 							   pkts, nb, &lq->stats, reader);
-		}
 	}
 	rte_spinlock_unlock(&lq->lock);
 }
@@ -610,24 +619,6 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
  * (its backlog is what its ring holds, as with the kernel's tap_queue). Its
  * own frames from that poll come straight back, without a ring round trip.
  */
-/*
- * How much one poll may take: what the rings can take, so that every port of
- * the lower is served by whoever polls; but when this queue is the lower's
- * only taker, just what the caller asked for: its frames then go straight
- * to it, while the lower's writes are still in the cache, and never through
- * the ring.
- */
-static inline uint16_t
-macvtap_poll_limit(const struct macvlan_port *port, struct tap_queue *q, uint16_t nb_pkts)
-{
-	const struct macvlan_table *t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
-
-	if (t != NULL && t->nb_endpoints == 1 && t->endpoints[0].nb_rxq == 1 &&
-	    t->endpoints[0].dev == q->dev)
-		return nb_pkts;
-	return (uint16_t)RTE_MAX(rte_ring_free_count(q->ring), (unsigned int)nb_pkts);
-}
-
 uint16_t
 macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
@@ -658,7 +649,8 @@ macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts
 		lq = q->next_lower_queue < port->nb_rxq ? q->next_lower_queue :
 		     q->queue_id % port->nb_rxq;
 		/* As much as this ring can take: the others are served alike. */
-		macvlan_port_poll(port, lq, macvtap_poll_limit(port, q, nb_pkts), &reader);
+		macvlan_port_poll(port, lq, RTE_MAX(rte_ring_free_count(q->ring),
+						    (unsigned int)nb_pkts), &reader);
 		nb += reader.nb;
 		lq += dev->nb_rx_queues;
 		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id % port->nb_rxq;
