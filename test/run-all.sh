@@ -96,6 +96,7 @@ run_pass() {
 	run_suite "${p}proc_info" "$top/test/proc_info.sh"
 	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"
 	run_suite "${p}bench_quick" "$top/test/bench_quick.sh"
+	run_suite "${p}vhost_backend" "$top/test/vhost_backend.sh"
 }
 
 build=$top/build
