@@ -89,6 +89,7 @@ run_pass() {
 	run_c_suite "${p}tapfile-stress" "$build/test/stress/test_tapfile_stress"
 	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"
 	run_c_suite "${p}faults" "$build/test/faults/test_faults"
+	run_c_suite "${p}vhost-offload" "$build/test/test_vhost_offload"
 	run_suite "${p}testpmd" "$top/test/testpmd_forward.sh"
 	run_suite "${p}kernel_oracle" "$top/test/kernel_oracle.sh"
 	run_suite "${p}tapfile_kernel" "$top/test/tapfile_kernel.sh"
