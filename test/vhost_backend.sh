@@ -204,10 +204,14 @@ a_rx=$(($(tel_q a rx_frames) - a_rx0))
 a_tx=$(($(tel_q a tx_frames) - a_tx0))
 port_rx=$(tel_q a port_xstats.rx_good_packets)
 sum=$(($(tel_q a rx_frames) + $(tel_q a q0.rx_guest_full) + $(tel_q a q0.rx_no_guest)))
-if [ "$a_rx" = 300 ] && [ "$a_tx" = 300 ] && [ "$port_rx" = "$sum" ]; then
+# rte_vhost's own count of each virtqueue (vring0 is the guest's receive queue).
+vr_rx=$(tel_q a vring0.tx_q0_good_packets)
+vr_tx=$(tel_q a vring1.rx_q0_good_packets)
+if [ "$a_rx" = 300 ] && [ "$a_tx" = 300 ] && [ "$port_rx" = "$sum" ] &&
+	[ "$vr_rx" = "$(tel_q a q0.rx_frames)" ] && [ "$vr_tx" = "$(tel_q a q0.tx_guest_frames)" ]; then
 	pass counters-consistent
 else
-	fail counters-consistent "a: to guest +$a_rx, from guest +$a_tx (300 each); port rx $port_rx, delivered+dropped $sum"
+	fail counters-consistent "a: to guest +$a_rx, from guest +$a_tx (300 each); port rx $port_rx, delivered+dropped $sum; vrings $vr_rx/$vr_tx vs $(tel_q a q0.rx_frames)/$(tel_q a q0.tx_guest_frames)"
 fi
 
 # --- bridge: a to b stays off the wire ---------------------------------------------------
@@ -262,6 +266,22 @@ if [ "$spoofed" = 0 ] && [ "$d_tx" = 64 ] && [ "$sp" = 64 ]; then
 	pass spoof-dropped-counted
 else
 	fail spoof-dropped-counted "wire saw $spoofed spoofed frames (0); d sent $d_tx (64), tx_spoof_dropped +$sp (64)"
+fi
+
+# --- a flooding guest takes its budget, no more: a's frames still all come back ----------
+fe_cmd b stop && fe_cmd b "set eth-peer 0 ${mac[b]}" && fe_cmd b "set fwd txonly" &&
+	fe_cmd b start
+sleep 0.5
+b_tx0=$(tel_q b q0.tx_guest_frames)
+out=$(traffic exchange "$peer_if" --to "${mac[a]}/A/300" --seconds 1.5)
+b_flood=$(($(tel_q b q0.tx_guest_frames) - b_tx0))
+fe_cmd b stop && fe_cmd b "set fwd rxonly" && fe_cmd b "set eth-peer 0 ${mac[c]}" && fe_cmd b start
+back=$(recv_count "$out" "${mac[a]}" "$peer_mac" A)
+if [ "$back" -ge 297 ] && [ "$b_flood" -gt 10000 ]; then
+	pass flood-isolation
+	note "b flooded $b_flood frames while a returned $back/300"
+else
+	fail flood-isolation "while b sent $b_flood frames (> 10000), a returned $back of 300 (>= 297)"
 fi
 
 # --- multiqueue: e's two queue pairs both carry traffic ---------------------------------
@@ -363,7 +383,21 @@ else
 	fail untrusted-mac-change-refused "set_mac on untrusted a: result $res, mac $(tel_q a mac)"
 fi
 
-# --- the backend restarts; the frontends that listen reconnect -----------------------------
+# A trusted VM may change its MAC; receive filters within what the mode allows.
+res=$(vb_tel "/macvtap_vhost/add,name=t,mac=${mac[g]},socket=$tmp/t.sock,server=1,trusted=1" result)
+mres=$(vb_tel "/macvtap_vhost/set_mac,t,52:54:00:6d:76:03" result)
+tmac=$(tel_q t mac)
+vb_tel /macvtap_vhost/remove,t >/dev/null
+fres=$(vb_tel "/macvtap_vhost/rx_filter,a,mc=01:00:5e:00:00:fb+33:33:00:00:00:01,allmulti=0" result)
+pres=$(vb_tel "/macvtap_vhost/rx_filter,a,promisc=1" result)
+if [ "$res" = 0 ] && [ "$mres" = 0 ] && [ "$tmac" = "52:54:00:6D:76:03" ] && [ "$fres" = 0 ] &&
+	[ "$pres" != 0 ] && [ "$(tel_q a filter_refused)" = 2 ]; then
+	pass trusted-mac-and-rx-filters
+else
+	fail trusted-mac-and-rx-filters "trusted t: add $res set_mac $mres mac $tmac; a: multicast list $fres (0), promisc $pres (refused), filter_refused $(tel_q a filter_refused) (2)"
+fi
+
+# --- the backend restarts (from a config file); the frontends that listen reconnect -----------------------------
 vb_stop TERM
 rc1=$vb_rc
 report=$(vb_leak_report)
@@ -374,7 +408,14 @@ else
 	fail sigterm-clean-exit "exit status $rc1 (0), report: $report"
 fi
 [ ! -e "$tmp/r.sock" ] || fail sigterm-clean-exit "the listening socket r.sock was left behind"
-vb_start "$tmp/backend2.log" "${backend_args[@]}"
+# The same VMs from a config file, to start with.
+{
+	echo "# written by test/vhost_backend.sh"
+	echo "lower net_af_packet0,iface=$lo,qpairs=2"
+	for ((i = 1; i < ${#vm_args[@]}; i += 2)); do echo "vm ${vm_args[i]}"; done
+} >"$tmp/mvh.conf"
+vb_start "$tmp/backend2.log" --no-huge -m 512 --no-pci -l 0-1 --file-prefix "$prefix" \
+	--log-level=lib.vhost.config:warning --log-level=user1:info -- --config "$tmp/mvh.conf"
 if vb_wait_log 'mvh: ready' 30 && vb_wait_state a running 15 && vb_wait_state e running 15; then
 	out=$(traffic exchange "$peer_if" --to "${mac[a]}/A/200" "${mac[e]}/E/200" --udp-flows 16 --seconds 1.5)
 	back_a=$(recv_count "$out" "${mac[a]}" "$peer_mac" A)
