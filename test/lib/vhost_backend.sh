@@ -154,3 +154,32 @@ fe_stop_all() {
 	local n
 	for n in "${!fe_pid[@]}"; do fe_stop "$n"; done
 }
+
+# --- hooks for QEMU VMs (test/lib/vm.sh) --------------------------------------------
+
+# vb_qemu_args SOCKET MAC [QUEUES] [server|client]: set the array vb_qemu to
+# the QEMU arguments of a virtio-net NIC on a dpdk-macvtap-vhost VM, for
+# vm_start's QEMU_ARGS: the guest's RAM shared (memfd, VM_MEM as vm.sh uses
+# it), the socket (QEMU listens unless the backend's VM has server=1: then
+# 'client', and QEMU reconnects), the NIC with the VM's MAC. vectors=0 for
+# one queue (QEMU 7.2 under TCG cannot set up vhost-user guest notifiers
+# otherwise); 2N+2 vectors and mq=on for N queues.
+vb_qemu_args() {
+	local sock=$1 mac=$2 queues=${3:-1} role=${4:-server} chardev dev
+	if [ "$role" = server ]; then
+		chardev="socket,id=mvhc0,path=$sock,server=on,wait=off"
+	else
+		chardev="socket,id=mvhc0,path=$sock,reconnect=1"
+	fi
+	dev="virtio-net-pci,netdev=mvhn0,mac=$mac,romfile="
+	if [ "$queues" -gt 1 ]; then
+		dev+=",mq=on,vectors=$((2 * queues + 2))"
+	else
+		dev+=",vectors=0"
+	fi
+	vb_qemu=(-object "memory-backend-memfd,id=mvhmem,size=${VM_MEM:-256M},share=on"
+		-numa "node,memdev=mvhmem"
+		-chardev "$chardev"
+		-netdev "vhost-user,id=mvhn0,chardev=mvhc0,queues=$queues"
+		-device "$dev")
+}
