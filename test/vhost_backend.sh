@@ -397,6 +397,23 @@ else
 	fail trusted-mac-and-rx-filters "trusted t: add $res set_mac $mres mac $tmac; a: multicast list $fres (0), promisc $pres (refused), filter_refused $(tel_q a filter_refused) (2)"
 fi
 
+# A telemetry client that leaves before its answer (SIGPIPE) ends nothing.
+python3 - "/var/run/dpdk/$prefix/dpdk_telemetry.v2" <<'PY'
+import socket, sys
+for _ in range(20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.recv(4096)
+    s.send(b"/macvtap_vhost/vm,a")
+    s.close()
+PY
+sleep 0.5
+if pid_alive "$vb_pid" && [ "$(tel_q a state)" = running ]; then
+	pass telemetry-client-gone
+else
+	fail telemetry-client-gone "the backend did not survive telemetry clients that left early"
+fi
+
 # --- the backend restarts (from a config file); the frontends that listen reconnect -----------------------------
 vb_stop TERM
 rc1=$vb_rc

@@ -124,6 +124,8 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A telemetry client that leaves before its answer must not end us (write(2), EPIPE). */
+	signal(SIGPIPE, SIG_IGN);
 
 	mvh.pool = rte_pktmbuf_pool_create("mvh_pool", mvh.conf.mbufs, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
@@ -163,7 +165,6 @@ main(int argc, char **argv)
 	}
 	MVH_LOG(INFO, "signal %d: shutting down\n", (int)signalled);
 stop:
-	mvh.quit = true;
 	control_shutdown();
 	vm_remove_all();
 	workers_stop();

@@ -147,7 +147,6 @@ struct mvh {
 	pthread_mutex_t vm_lock;        /* the VM table, states, counters' readers */
 	struct vm *vms[MVH_MAX_VMS];
 	uint32_t next_port;             /* net_macvtap<N> names are never reused */
-	volatile bool quit;
 };
 
 extern struct mvh mvh;
