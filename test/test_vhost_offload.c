@@ -71,10 +71,12 @@ frame(struct rte_mempool *mp, bool v6, uint8_t proto, uint32_t len, uint64_t fla
 		uint32_t off = RTE_ETHER_HDR_LEN + l3 + l4 + i;
 		struct rte_mbuf *seg = m;
 
-		while (off >= seg->data_len) {
+		while (seg != NULL && off >= seg->data_len) {
 			off -= seg->data_len;
 			seg = seg->next;
 		}
+		if (seg == NULL)
+			return NULL;
 		*rte_pktmbuf_mtod_offset(seg, uint8_t *, off) = v;
 	}
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);

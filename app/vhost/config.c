@@ -22,7 +22,7 @@
 
 #include "mvh.h"
 
-#define DEFAULT_MBUFS 16384
+#define DEFAULT_MBUFS 16384u
 
 static int
 seterr(char *err, size_t len, const char *fmt, ...)
@@ -139,7 +139,7 @@ conf_parse_vm(const char *spec, uint16_t vm_index, struct vm_conf *vm, char *err
 {
 	char buf[1024], *tok, *save = NULL;
 	bool have_mac = false;
-	unsigned long v;
+	unsigned long v = 0;
 
 	memset(vm, 0, sizeof(*vm));
 	snprintf(vm->name, sizeof(vm->name), "vm%u", vm_index);
@@ -189,7 +189,7 @@ conf_parse_vm(const char *spec, uint16_t vm_index, struct vm_conf *vm, char *err
 		} else if (strcmp(key, "server") == 0) {
 			ret = parse_bool(val, &vm->server);
 		} else if (strcmp(key, "client") == 0) {
-			bool client;
+			bool client = !vm->server;
 
 			ret = parse_bool(val, &client);
 			vm->server = !client;

@@ -38,6 +38,18 @@ struct hdrs {
 
 enum verdict { OK, MALFORMED, REFUSED };
 
+/* The pseudo-headers of the TCP and UDP checksums. */
+struct pseudo4 {
+	rte_be32_t sa, da;
+	uint8_t zero, proto;
+	rte_be16_t len;
+} __rte_packed;
+
+struct pseudo6 {
+	uint8_t sa[16], da[16];
+	rte_be32_t len, proto;
+} __rte_packed;
+
 /* The outer headers of a frame with a partial checksum or TSO. */
 static enum verdict
 parse(const struct rte_mbuf *m, struct hdrs *h)
@@ -106,12 +118,8 @@ l4_checksum(struct rte_mbuf *m, const struct hdrs *h)
 
 	if (h->v4) {
 		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const void *, h->l2);
-		struct {
-			rte_be32_t src, dst;
-			uint8_t zero, proto;
-			rte_be16_t len;
-		} __rte_packed ph = {
-			.src = ip->src_addr, .dst = ip->dst_addr,
+		struct pseudo4 ph = {
+			.sa = ip->src_addr, .da = ip->dst_addr,
 			.proto = h->tcp ? IPPROTO_TCP : IPPROTO_UDP,
 			.len = rte_cpu_to_be_16((uint16_t)h->l4_bytes),
 		};
@@ -119,22 +127,19 @@ l4_checksum(struct rte_mbuf *m, const struct hdrs *h)
 		sum = rte_raw_cksum(&ph, sizeof(ph));
 	} else {
 		const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, const void *, h->l2);
-		struct {
-			uint8_t src[16], dst[16];
-			rte_be32_t len, proto;
-		} __rte_packed ph = {
+		struct pseudo6 ph = {
 			.len = rte_cpu_to_be_32(h->l4_bytes),
 			.proto = rte_cpu_to_be_32(h->tcp ? IPPROTO_TCP : IPPROTO_UDP),
 		};
 
-		memcpy(ph.src, ip->src_addr, sizeof(ph.src));
-		memcpy(ph.dst, ip->dst_addr, sizeof(ph.dst));
+		memcpy(ph.sa, ip->src_addr, sizeof(ph.sa));
+		memcpy(ph.da, ip->dst_addr, sizeof(ph.da));
 		sum = rte_raw_cksum(&ph, sizeof(ph));
 	}
 	*field = 0;
 	/* Cannot fail: parse() checked that the L4 bytes lie within the frame. */
 	rte_raw_cksum_mbuf(m, l4_off, h->l4_bytes, &raw);
-	c = (uint16_t)~fold(sum + raw);
+	c = (uint16_t)(fold(sum + raw) ^ 0xffff);   /* the one's complement; 0 when the sum is 0xffff */
 	if (!h->tcp && c == 0)
 		c = 0xffff;     /* UDP: 0 means no checksum */
 	*field = c;

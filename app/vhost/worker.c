@@ -259,7 +259,8 @@ worker_edit(struct qp *qp, bool add)
 	pthread_mutex_lock(&list_lock);
 	old = w->list;
 	n = old == NULL ? 0 : old->n;
-	nl = malloc(sizeof(*nl) + (n + 1) * sizeof(nl->qp[0]));
+	/* An array of pointers after the header. */
+	nl = malloc(sizeof(*nl) + (n + 1) * sizeof(nl->qp[0])); /* NOLINT(bugprone-sizeof-expression) */
 	if (nl == NULL) {
 		pthread_mutex_unlock(&list_lock);
 		return -ENOMEM;
