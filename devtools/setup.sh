@@ -88,6 +88,59 @@ if [ "$new_ovs_service" = 1 ]; then
 	fi
 fi
 
+# --- the VM tests (test/vm_endpoints.sh): QEMU, the guest's tools, its kernel -------
+# A block of its own, apart from $packages above. test/vm/build-guest.sh builds
+# the guest from a static busybox, kmod's modinfo and the kernel of Debian's
+# linux-image-cloud-amd64: the versioned package it depends on is fetched with
+# apt-get download (never installed) into $vm_cache, once per version, and
+# guest-kernel.deb there links to it. ethtool: the suite turns a veth's
+# checksum offload off.
+if [ $tests = 1 ]; then
+	vm_packages="qemu-system-x86 busybox-static kmod ethtool"
+	vm_missing=""
+	for p in $vm_packages; do
+		installed "$p" || vm_missing="$vm_missing $p"
+	done
+	if [ -n "$vm_missing" ]; then
+		echo "setup: installing$vm_missing (VM tests)"
+		[ -n "$missing" ] || apt-get update -q >/dev/null
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			$vm_missing >/dev/null
+	fi
+	vm_cache=${MACVTAP_VM_CACHE:-/var/cache/net-macvtap}
+	vm_kernel_pkg() {
+		apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-image-[^ ]*-cloud-amd64\)$/\1/p' | head -n 1
+	}
+	vm_kpkg=$(vm_kernel_pkg)
+	if [ -z "$vm_kpkg" ]; then
+		apt-get update -q >/dev/null
+		vm_kpkg=$(vm_kernel_pkg)
+	fi
+	if [ -z "$vm_kpkg" ]; then
+		[ -f "$vm_cache/guest-kernel.deb" ] || {
+			echo "setup: no linux-image-*-cloud-amd64 package in apt's lists" >&2
+			exit 1
+		}
+	elif ! compgen -G "$vm_cache/${vm_kpkg}_*.deb" >/dev/null; then
+		mkdir -p "$vm_cache"
+		vm_part=$(mktemp -d "$vm_cache/partial.XXXXXX")
+		if ! (cd "$vm_part" && apt-get download -q "$vm_kpkg" >/dev/null 2>&1); then
+			rm -rf "$vm_part"
+			echo "setup: apt-get download $vm_kpkg failed" >&2
+			exit 1
+		fi
+		mv "$vm_part"/*.deb "$vm_cache/"
+		rm -rf "$vm_part"
+		echo "setup: fetched the VM tests' guest kernel $vm_kpkg into $vm_cache"
+	fi
+	if [ -n "$vm_kpkg" ]; then
+		ln -sfn "$(basename "$(compgen -G "$vm_cache/${vm_kpkg}_*.deb" | sort -V | tail -n 1)")" \
+			"$vm_cache/guest-kernel.deb"
+	fi
+fi
+
 # setup_build DIR [MESON OPTIONS...]: configure DIR once (or reconfigure it with
 # the options given), then build it.
 setup_build() {

@@ -84,6 +84,8 @@ run_pass() {
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}functional-nic" "$build/test/test_macvtap"
 	run_c_suite "${p}tapfile" "$build/test/test_tapfile"
 	MACVTAP_TEST_LOWER=nic run_c_suite "${p}tapfile-nic" "$build/test/test_tapfile"
+	run_c_suite "${p}chardev" "$build/test/test_chardev"
+	MACVTAP_TEST_LOWER=nic run_c_suite "${p}chardev-nic" "$build/test/test_chardev"
 	run_c_suite "${p}nicsim" "$build/test/nicsim/test_nicsim"
 	run_c_suite "${p}concurrency" "$build/test/stress/test_concurrency"
 	run_c_suite "${p}tapfile-stress" "$build/test/stress/test_tapfile_stress"
@@ -97,6 +99,7 @@ run_pass() {
 	run_suite "${p}proc_info" "$top/test/proc_info.sh"
 	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"
 	run_suite "${p}bench_quick" "$top/test/bench_quick.sh"
+	run_suite "${p}vm_endpoints" "$top/test/vm_endpoints.sh"
 	run_suite "${p}vhost_backend" "$top/test/vhost_backend.sh"
 }
 

@@ -96,6 +96,17 @@ if [ "$kernel" = 1 ] && [ -x app/bench/kernel_tap_rate.sh ]; then
 	echo "\$ ${c[*]}" | tee -a "$log"
 	"${c[@]}" 2>&1 | grep -E '^(kernel-tap|SKIP|FAIL)' | tee -a "$log"
 fi
+# The driver as users run it: stock dpdk-testpmd, io forwarding, default
+# burst, one forwarding lcore, the lower alone against the lower through N
+# ports, rounds alternating in one run (issue 11's targets: 1 port 0.85,
+# 8 ports 0.75).
+for n in 1 8 15; do
+	c=(bash app/bench/testpmd_rate.sh --ports "$n" --rounds 5 --json "$out/testpmd_$n.json")
+	[ "$quick" = 1 ] && c=(bash app/bench/testpmd_rate.sh --ports "$n" --rounds 2 --window 1
+			      --json "$out/testpmd_$n.json")
+	echo "\$ ${c[*]}" | tee -a "$log"
+	"${c[@]}" 2>&1 | grep -E '^(testpmd-rate|SKIP|FAIL)' | tee -a "$log"
+done
 # One reader of one port, the same 64-byte frames: the tap file read in
 # process (dpdk-macvtap-bench file-read) and the seqpacket endpoint from
 # another process, each against the kernel's /dev/tapN reader alone (its

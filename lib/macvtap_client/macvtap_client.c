@@ -383,6 +383,16 @@ macvtap_client_ioctl(struct macvtap_client *c, unsigned long request, void *arg)
 		return -1;
 	for (;;) {
 		n = recv(c->fd, msg, CLIENT_MAX_BATCH_MSG, sent ? 0 : MSG_DONTWAIT);
+		/*
+		 * An endpoint that hung up with our request unread left the error
+		 * first and its answer after it: the error is reported once, then
+		 * what it sent before can still be read.
+		 */
+		if (n < 0 && errno == ECONNRESET) {
+			n = recv(c->fd, msg, CLIENT_MAX_BATCH_MSG, MSG_DONTWAIT);
+			if (n < 0)
+				errno = ECONNRESET;
+		}
 		if (n < 0 && !sent)
 			errno = ECONNRESET;
 		if (n <= 0) {

@@ -570,6 +570,24 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
  * (its backlog is what its ring holds, as with the kernel's tap_queue). Its
  * own frames from that poll come straight back, without a ring round trip.
  */
+/*
+ * How much one poll may take: what the rings can take, so that every port of
+ * the lower is served by whoever polls; but when this queue is the lower's
+ * only taker, just what the caller asked for: its frames then go straight
+ * to it, while the lower's writes are still in the cache, and never through
+ * the ring.
+ */
+static inline uint16_t
+macvtap_poll_limit(const struct macvlan_port *port, struct tap_queue *q, uint16_t nb_pkts)
+{
+	const struct macvlan_table *t = __atomic_load_n(&port->table, __ATOMIC_ACQUIRE);
+
+	if (t != NULL && t->nb_endpoints == 1 && t->endpoints[0].nb_rxq == 1 &&
+	    t->endpoints[0].dev == q->dev)
+		return nb_pkts;
+	return (uint16_t)RTE_MAX(rte_ring_free_count(q->ring), (unsigned int)nb_pkts);
+}
+
 uint16_t
 macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
@@ -600,8 +618,7 @@ macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb_pkts
 		lq = q->next_lower_queue < port->nb_rxq ? q->next_lower_queue :
 		     q->queue_id % port->nb_rxq;
 		/* As much as this ring can take: the others are served alike. */
-		macvlan_port_poll(port, lq, RTE_MAX(rte_ring_free_count(q->ring),
-						    (unsigned int)nb_pkts), &reader);
+		macvlan_port_poll(port, lq, macvtap_poll_limit(port, q, nb_pkts), &reader);
 		nb += reader.nb;
 		lq += dev->nb_rx_queues;
 		q->next_lower_queue = lq < port->nb_rxq ? lq : q->queue_id % port->nb_rxq;

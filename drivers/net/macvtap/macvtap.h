@@ -468,6 +468,7 @@ struct macvtap_chardev_stats {
 	uint64_t peer_refused;       /* a peer came while the endpoint had its consumer */
 	uint64_t peer_errors;        /* a peer broke the framing or sent a runt or giant */
 	uint64_t from_peer_packets;  /* frames a peer sent, handed to the port's TX */
+	uint64_t from_peer_dropped;  /* frames a peer sent while the port was stopped */
 	uint64_t to_peer_packets;    /* frames the port received, handed to the peer */
 	uint64_t no_peer_dropped;    /* frames the port received while no peer was there */
 	uint64_t to_peer_dropped;    /* the peer could not take them */
@@ -567,6 +568,8 @@ uint16_t macvtap_queue_take(struct tap_queue *q, struct rte_mbuf **pkts, uint16_
 
 /* tap_file.c */
 void tap_file_port_closing(struct macvtap_dev *dev);
+void tap_file_queue_released(struct macvtap_dev *dev, struct tap_queue *q);
+void tap_file_queue_created(struct macvtap_dev *dev, struct tap_queue *q);
 
 /*
  * tap_chardev.c: create makes the socket or interface (at probe, under the

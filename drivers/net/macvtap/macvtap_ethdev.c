@@ -284,8 +284,16 @@ macvtap_set_link_down(struct rte_eth_dev *eth_dev)
 static void
 macvtap_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
-	tap_queue_free(eth_dev->data->rx_queues[qid]);
+	struct tap_queue *q = eth_dev->data->rx_queues[qid];
+
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&macvlan_lock);
+	/* A tap file that holds it keeps its state for the queue set up next. */
+	tap_file_queue_released(eth_dev->data->dev_private, q);
 	eth_dev->data->rx_queues[qid] = NULL;
+	pthread_mutex_unlock(&macvlan_lock);
+	tap_queue_free(q);
 }
 
 static void
@@ -308,17 +316,13 @@ macvtap_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_de
 	ret = tap_queue_create(dev, qid, nb_desc, socket_id, mp, &q);
 	if (ret != 0)
 		return ret;
+	/* ethdev released the old one already; a direct call may not have. */
+	if (old != NULL)
+		macvtap_rx_queue_release(eth_dev, qid);
 	pthread_mutex_lock(&macvlan_lock);
-	if (old != NULL && dev->files[qid] != NULL) {
-		/* A tap file holds the queue: it holds the new one, with its eventfd. */
-		q->held = old->held;
-		q->detached = old->detached;
-		q->efd = old->efd;
-		old->efd = -1;
-	}
-	pthread_mutex_unlock(&macvlan_lock);
-	macvtap_rx_queue_release(eth_dev, qid);
+	tap_file_queue_created(dev, q);
 	eth_dev->data->rx_queues[qid] = q;
+	pthread_mutex_unlock(&macvlan_lock);
 	return 0;
 }
 

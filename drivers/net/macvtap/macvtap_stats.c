@@ -153,6 +153,8 @@ static const struct xstat_def xstat_defs[] = {
 	{ "chardev_peer_errors", XS_CHARDEV, offsetof(struct macvtap_chardev_stats, peer_errors) },
 	{ "chardev_from_peer_packets", XS_CHARDEV,
 	  offsetof(struct macvtap_chardev_stats, from_peer_packets) },
+	{ "chardev_from_peer_dropped", XS_CHARDEV,
+	  offsetof(struct macvtap_chardev_stats, from_peer_dropped) },
 	{ "chardev_to_peer_packets", XS_CHARDEV,
 	  offsetof(struct macvtap_chardev_stats, to_peer_packets) },
 	{ "chardev_no_peer_dropped", XS_CHARDEV,

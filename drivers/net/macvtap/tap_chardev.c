@@ -62,12 +62,16 @@
 #define CHARDEV_POLL_MS 1            /* the lower's poll period with no service core */
 #define CHARDEV_IDLE_MS 100          /* sleep while the dispatcher service wakes us */
 #define CHARDEV_MAX_CONNS 64         /* seqpacket connections (each holds a queue) */
+#define CHARDEV_VNET_HDR_LEN 10      /* tap and host: the header in front of each frame */
+/* tap and host: the kernel takes (and finishes where it must) what these say. */
+#define CHARDEV_TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
 #define CHARDEV_SEQ_BATCH 32         /* messages per sendmmsg() */
 
 /* A seqpacket connection: one open tap file. */
 struct chardev_conn {
 	int fd;
+	int efd;                     /* its file's eventfd (the same for the file's life) */
 	struct rte_pmd_macvtap_file *file;
 	uint8_t *buf;                /* a message from the peer (CHARDEV_MAX_MSG bytes) */
 	uint8_t *out;                /* messages to the peer, one per CHARDEV_MAX_MSG slot */
@@ -91,6 +95,7 @@ struct macvtap_chardev {
 	struct sockaddr_un dgram_peer;
 	socklen_t dgram_peer_len;    /* 0: no dgram peer yet */
 	struct rte_pmd_macvtap_file *file; /* all kinds but seqpacket */
+	int file_efd;                /* its eventfd, or -1 */
 	bool file_failed_logged;
 	int wake;                    /* eventfd: stop, or look again */
 	volatile bool stop;
@@ -196,7 +201,7 @@ fail:
 }
 
 static int
-tun_open(struct macvtap_chardev *c, struct ifreq *ifr)
+tun_open(struct macvtap_chardev *c, struct ifreq *ifr, short extra_flags)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	int ret;
@@ -209,7 +214,7 @@ tun_open(struct macvtap_chardev *c, struct ifreq *ifr)
 	}
 	memset(ifr, 0, sizeof(*ifr));
 	strlcpy(ifr->ifr_name, c->a.where, sizeof(ifr->ifr_name));
-	ifr->ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr->ifr_flags = IFF_TAP | IFF_NO_PI | extra_flags;
 	if (ioctl(fd, TUNSETIFF, ifr) != 0) {
 		ret = -errno;
 		MACVTAP_LOG(ERR, "%s: chardev: TAP interface %s: %s", c->name, c->a.where,
@@ -305,15 +310,48 @@ if_delete(const char *ifname)
 	close(fd);
 }
 
+/* Whether a packet socket (of any process in this namespace) is bound to the interface. */
+static bool
+if_has_packet_socket(unsigned int ifindex)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/proc/net/packet", "re");
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		char *save = NULL, *tok = strtok_r(line, " \t", &save);
+		char *end;
+		int col;
+
+		/* sk RefCnt Type Proto Iface ...: the fifth column; the header's is not a number. */
+		for (col = 0; tok != NULL && col < 4; col++)
+			tok = strtok_r(NULL, " \t", &save);
+		if (tok != NULL)
+			found = strtoul(tok, &end, 10) == ifindex && end != tok && *end == '\0';
+	}
+	fclose(f);
+	return found;
+}
+
 /* tap: the TAP is left persistent for its consumer; the driver serves its interface side. */
 static int
 chardev_tap_create(struct macvtap_chardev *c)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	unsigned int ifindex = if_nametoindex(c->a.where);
 	struct ifreq ifr;
 	int fd, one = 1, ret;
 
-	fd = tun_open(c, &ifr);
+	/* One left by a process that died is taken over; one that is served is not. */
+	if (ifindex != 0 && if_has_packet_socket(ifindex)) {
+		MACVTAP_LOG(ERR, "%s: chardev: TAP interface %s is served already (a packet "
+			    "socket is bound to it: another endpoint, or a capture)", c->name,
+			    c->a.where);
+		return -EADDRINUSE;
+	}
+	fd = tun_open(c, &ifr, 0);
 	if (fd < 0)
 		return fd;
 	ret = ioctl(fd, TUNSETPERSIST, 1UL) != 0 ? -errno : 0;
@@ -337,8 +375,14 @@ chardev_tap_create(struct macvtap_chardev *c)
 	}
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = (int)if_nametoindex(c->a.where);
-	/* What the driver sends is for the consumer, not for its own reads. */
+	/*
+	 * What the driver sends is for the consumer, not for its own reads; a
+	 * virtio-net header in front of each frame both ways, so that partial
+	 * checksums and large frames of a consumer with offloads are finished
+	 * by the port's write (and the kernel finishes what the driver sends).
+	 */
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) != 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) != 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
 		ret = -errno;
 		close(fd);
@@ -360,9 +404,13 @@ chardev_host_create(struct macvtap_chardev *c)
 	struct ifreq ifr;
 	int fd, ret;
 
-	fd = tun_open(c, &ifr);
+	/* With a virtio-net header, the host stack may hand over partial checksums and large frames. */
+	fd = tun_open(c, &ifr, IFF_VNET_HDR);
 	if (fd < 0)
 		return fd;
+	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)CHARDEV_TAP_OFFLOADS) != 0)
+		MACVTAP_LOG(WARNING, "%s: chardev: %s: no offloads from the host stack: %s",
+			    c->name, c->a.where, strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	strlcpy(ifr.ifr_name, c->a.where, sizeof(ifr.ifr_name));
 	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
@@ -399,8 +447,9 @@ macvtap_chardev_create(struct macvtap_dev *dev, const char *name,
 	c->a = *a;
 	c->sock = -1;
 	c->peer = -1;
+	c->file_efd = -1;
 	for (i = 0; i < RTE_DIM(c->conns); i++)
-		c->conns[i].fd = -1;
+		c->conns[i].fd = c->conns[i].efd = -1;
 	pthread_mutex_init(&c->io_lock, NULL);
 	c->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	c->rbuf = rte_malloc("macvtap_chardev_rx", 4 + CHARDEV_MAX_FRAME, 0);
@@ -462,8 +511,10 @@ chardev_file_open(struct macvtap_chardev *c, bool vnet_hdr)
 	c->file_failed_logged = false;
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
 	rte_pmd_macvtap_file_ioctl(f, TUNSETIFF, &ifr);
-	/* An eventfd to sleep on while a service core polls the lower. */
-	rte_pmd_macvtap_file_fd(f);
+	/* A kernel interface behind it takes frames with their offloads left to do. */
+	if (c->a.kind == MACVTAP_CHARDEV_TAP || c->a.kind == MACVTAP_CHARDEV_HOST)
+		rte_pmd_macvtap_file_ioctl(f, TUNSETOFFLOAD,
+					   (void *)(uintptr_t)CHARDEV_TAP_OFFLOADS);
 	return f;
 }
 
@@ -682,7 +733,7 @@ chardev_if_from(struct macvtap_chardev *c)
 
 		if (n < 0)
 			break;
-		if (n < RTE_ETHER_HDR_LEN || n > CHARDEV_MAX_FRAME) {
+		if (n < CHARDEV_VNET_HDR_LEN + RTE_ETHER_HDR_LEN || n > CHARDEV_MAX_FRAME) {
 			count(&c->stats.peer_errors, 1);
 			continue;
 		}
@@ -713,6 +764,7 @@ seq_conn_close(struct macvtap_chardev *c, struct chardev_conn *conn)
 {
 	close(conn->fd);
 	conn->fd = -1;
+	conn->efd = -1;
 	/* The control lock, taken by closing the file, is never taken under io_lock. */
 	if (conn->file != NULL)
 		rte_pmd_macvtap_file_close(conn->file);
@@ -735,6 +787,9 @@ seq_refuse(struct macvtap_chardev *c, int fd, int err)
 	memcpy(ans.magic, ctl_magic, sizeof(ctl_magic));
 	if (send(fd, &ans, offsetof(struct macvtap_ctl_msg, arg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		MACVTAP_LOG(DEBUG, "%s: chardev: a refused peer left first", c->name);
+	/* What it sent already is read: fewer peers see a reset before the answer. */
+	while (recv(fd, &ans, sizeof(ans), MSG_DONTWAIT) > 0)
+		;
 	close(fd);
 	count(&c->stats.peer_refused, 1);
 }
@@ -815,11 +870,16 @@ seq_ioctl(struct macvtap_chardev *c, struct chardev_conn *conn, size_t len)
 		count(&c->stats.to_peer_dropped, 1);
 }
 
-/* A connection's messages: frames written to its file, control messages answered. */
+/*
+ * A connection's messages: frames written to its file (dropped and counted
+ * while the port is stopped), until a control message, which is left in buf
+ * (*ctl its length) for seq_ioctl once io_lock is released: an ioctl may take
+ * the control lock, which the port's stop holds while it waits for io_lock.
+ */
 static bool
-seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
+seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn, bool started, size_t *ctl)
 {
-	unsigned int frames = 0, i;
+	unsigned int frames = 0, dropped = 0, i;
 
 	for (i = 0; i < CHARDEV_BUDGET; i++) {
 		ssize_t n = recv(conn->fd, conn->buf, CHARDEV_MAX_MSG, MSG_TRUNC);
@@ -833,13 +893,16 @@ seq_from_peer(struct macvtap_chardev *c, struct chardev_conn *conn)
 			continue;
 		}
 		if (n >= 4 && memcmp(conn->buf, ctl_magic, sizeof(ctl_magic)) == 0) {
-			seq_ioctl(c, conn, (size_t)n);
-			continue;
+			*ctl = (size_t)n;
+			break;
 		}
-		if (rte_pmd_macvtap_file_write(conn->file, conn->buf, (size_t)n) > 0)
+		if (!started)
+			dropped++;
+		else if (rte_pmd_macvtap_file_write(conn->file, conn->buf, (size_t)n) > 0)
 			frames++;
 	}
 	count(&c->stats.from_peer_packets, frames);
+	count(&c->stats.from_peer_dropped, dropped);
 	return true;
 }
 
@@ -993,6 +1056,7 @@ seq_turn(struct macvtap_chardev *c)
 	struct pollfd pfd[2 + 2 * CHARDEV_MAX_CONNS];
 	struct chardev_conn *polled[CHARDEV_MAX_CONNS];
 	bool started = c->dev->started, gone[CHARDEV_MAX_CONNS] = { false };
+	size_t ctl[CHARDEV_MAX_CONNS] = { 0 };
 	unsigned int i, nb = 0;
 	int n = 0, timeout;
 	uint64_t work;
@@ -1007,9 +1071,11 @@ seq_turn(struct macvtap_chardev *c)
 		if (conn->fd < 0)
 			continue;
 		polled[nb++] = conn;
+		/* Read while stopped too: ioctls are answered then, as the kernel's are. */
 		pfd[n++] = (struct pollfd){ .fd = conn->fd, .events = (short)(
-			(started ? POLLIN : 0) | (conn->pending != 0 ? POLLOUT : 0)) };
-		efd = rte_pmd_macvtap_file_fd(conn->file);
+			POLLIN | (started && conn->pending != 0 ? POLLOUT : 0)) };
+		/* Asked once: the control lock is not taken every turn. */
+		efd = conn->efd >= 0 ? conn->efd : (conn->efd = rte_pmd_macvtap_file_fd(conn->file));
 		pfd[n++] = (struct pollfd){ .fd = started ? efd : -1, .events = POLLIN };
 	}
 	timeout = chardev_timeout(c, started && nb != 0);
@@ -1019,6 +1085,7 @@ seq_turn(struct macvtap_chardev *c)
 	if (pfd[0].revents & POLLIN)
 		eventfd_read(c->wake, &v);
 	pthread_mutex_lock(&c->io_lock);
+	started = c->dev->started;
 	for (i = 0; i < nb; i++) {
 		const struct pollfd *p = &pfd[2 + 2 * i];
 
@@ -1026,21 +1093,22 @@ seq_turn(struct macvtap_chardev *c)
 			gone[i] = true;
 			continue;
 		}
-		if (!c->dev->started) {
-			gone[i] = (p->revents & POLLHUP) != 0;
-			continue;
-		}
-		if ((p->revents & (POLLIN | POLLHUP)) && !seq_from_peer(c, polled[i])) {
+		if ((p->revents & (POLLIN | POLLHUP)) &&
+		    !seq_from_peer(c, polled[i], started, &ctl[i])) {
 			gone[i] = true;
 			continue;
 		}
-		seq_to_peer(c, polled[i]);
+		if (started)
+			seq_to_peer(c, polled[i]);
 	}
 	pthread_mutex_unlock(&c->io_lock);
 	c->busy = chardev_work(c) != work;
-	for (i = 0; i < nb; i++)
+	for (i = 0; i < nb; i++) {
 		if (gone[i])
 			seq_conn_close(c, polled[i]);
+		else if (ctl[i] != 0)
+			seq_ioctl(c, polled[i], ctl[i]);
+	}
 	/* After the hangups: a peer that closed and connected again finds its queue free. */
 	if (pfd[1].revents & POLLIN)
 		seq_accept(c);
@@ -1075,8 +1143,11 @@ chardev_thread(void *arg)
 			pfd[n++] = (struct pollfd){ .fd = c->sock, .events = POLLIN };
 		}
 		if (c->file == NULL && started)
-			c->file = chardev_file_open(c, false);
-		efd = c->file != NULL ? rte_pmd_macvtap_file_fd(c->file) : -1;
+			c->file = chardev_file_open(c, c->a.kind == MACVTAP_CHARDEV_TAP ||
+						    c->a.kind == MACVTAP_CHARDEV_HOST);
+		if (c->file != NULL && c->file_efd < 0)
+			c->file_efd = rte_pmd_macvtap_file_fd(c->file);
+		efd = c->file != NULL ? c->file_efd : -1;
 		if (efd >= 0 && started)
 			pfd[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
 		timeout = chardev_timeout(c, started && c->file != NULL);

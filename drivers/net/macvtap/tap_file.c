@@ -69,6 +69,7 @@ struct rte_pmd_macvtap_file {
 	 */
 	uint16_t stash_head, stash_len;
 	uint16_t nb_read;            /* frames of the stash read, freed together */
+	int parked_efd;              /* its eventfd while ethdev replaces its queue, or -1 */
 	struct rte_mbuf *stash[MACVTAP_BURST];
 };
 
@@ -121,6 +122,7 @@ rte_pmd_macvtap_file_open(uint16_t port_id, struct rte_pmd_macvtap_file **file)
 	f->attached = true;
 	f->vnet_hdr_sz = VNET_HDR_LEN;
 	f->sndbuf = TAP_DEFAULT_SNDBUF;
+	f->parked_efd = -1;
 	dev->files[q] = f;
 	dev->nb_files++;
 	__atomic_store_n(&((struct tap_queue *)data->rx_queues[q])->held, true, __ATOMIC_RELEASE);
@@ -130,13 +132,57 @@ out:
 	return ret;
 }
 
+/*
+ * The file's queue. NULL while ethdev replaces it (a new rx queue setup
+ * releases the old one first): the file's state waits in the file, and
+ * tap_file_queue_created gives it to the new queue.
+ */
+static inline struct tap_queue *
+tap_file_q(const struct rte_pmd_macvtap_file *f)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[f->port_id].data;
+
+	return f->queue < data->nb_rx_queues ? data->rx_queues[f->queue] : NULL;
+}
+
+/* ethdev releases a queue a file holds: the file keeps its eventfd meanwhile. */
+void
+tap_file_queue_released(struct macvtap_dev *dev, struct tap_queue *q)
+{
+	struct rte_pmd_macvtap_file *f = dev->files[q->queue_id];
+
+	if (f == NULL)
+		return;
+	f->parked_efd = q->efd;
+	q->efd = -1;
+}
+
+/* A queue set up where a file holds the index: the file holds it, as it held the old one. */
+void
+tap_file_queue_created(struct macvtap_dev *dev, struct tap_queue *q)
+{
+	struct rte_pmd_macvtap_file *f = dev->files[q->queue_id];
+
+	if (f == NULL)
+		return;
+	q->held = true;
+	q->detached = !f->attached;
+	q->efd = f->parked_efd;
+	f->parked_efd = -1;
+	/* The reader looks again (the arm of the old queue is gone). */
+	if (q->efd >= 0)
+		eventfd_write(q->efd, 1);
+}
+
 /* Attach or detach a file's queue for frame selection; called with the lock. */
 static int
 tap_file_set_detached(struct rte_pmd_macvtap_file *f, bool detached)
 {
-	struct tap_queue *q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	struct tap_queue *q = tap_file_q(f);
 	int ret;
 
+	if (q == NULL)
+		return 0;  /* the new queue takes it from f->attached */
 	q->detached = detached;
 	if (!f->dev->up)
 		return 0;
@@ -154,8 +200,13 @@ rte_pmd_macvtap_file_close(struct rte_pmd_macvtap_file *f)
 	if (f == NULL)
 		return -EINVAL;
 	pthread_mutex_lock(&macvlan_lock);
-	if (f->dev != NULL) {
-		q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	if (f->dev != NULL && (q = tap_file_q(f)) == NULL) {
+		/* Its queue is being replaced: nothing of it to give back. */
+		if (f->parked_efd >= 0)
+			close(f->parked_efd);
+		f->dev->files[f->queue] = NULL;
+		f->dev->nb_files--;
+	} else if (f->dev != NULL) {
 		if (!f->attached && tap_file_set_detached(f, false) != 0)
 			MACVTAP_LOG(WARNING, "port %u: queue %u stays detached (no memory)",
 				    f->port_id, f->queue);
@@ -242,7 +293,11 @@ rte_pmd_macvtap_file_fd(struct rte_pmd_macvtap_file *f)
 		ret = -ENXIO;
 		goto out;
 	}
-	q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	q = tap_file_q(f);
+	if (q == NULL) {
+		ret = f->parked_efd >= 0 ? f->parked_efd : -EAGAIN;
+		goto out;
+	}
 	if (q->efd < 0) {
 		ret = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (ret < 0) {
@@ -368,7 +423,6 @@ put_frame(const struct iovec *iov, int iovcnt, size_t *at, const struct rte_mbuf
 ssize_t
 rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *iov, int iovcnt)
 {
-	struct rte_eth_dev_data *data;
 	struct tap_queue *q;
 	struct rte_mbuf *m;
 	ssize_t want;
@@ -382,9 +436,10 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 		return want;
 	if (f->dev == NULL)
 		return -ENXIO;
-	data = rte_eth_devices[f->port_id].data;
-	q = data->rx_queues[f->queue];
+	q = tap_file_q(f);
 	if (f->stash_head == f->stash_len) {
+		if (unlikely(q == NULL))
+			return -EAGAIN;
 		/* A detached queue gets no new frames; what it holds may still be read. */
 		f->stash_head = f->nb_read = 0;
 		f->stash_len = f->attached ? macvtap_queue_take(q, f->stash, MACVTAP_BURST) :
@@ -395,7 +450,8 @@ rte_pmd_macvtap_file_readv(struct rte_pmd_macvtap_file *f, const struct iovec *i
 		}
 	}
 	m = f->stash[f->stash_head++];
-	tap_file_arm(f, q);
+	if (likely(q != NULL))
+		tap_file_arm(f, q);
 	hdr_sz = (f->flags & IFF_VNET_HDR) ? f->vnet_hdr_sz : 0;
 	if (want < hdr_sz) {
 		/* The kernel drops the frame it took off the ring. */
@@ -721,7 +777,7 @@ rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **
 
 	if (f == NULL || f->dev == NULL || !f->attached || pkts == NULL)
 		return 0;
-	q = rte_eth_devices[f->port_id].data->rx_queues[f->queue];
+	q = tap_file_q(f);
 	/* What reads left in the stash comes first. */
 	/* Read frames sit just before stash_head: freed before others are handed out. */
 	rte_pktmbuf_free_bulk(f->stash + f->stash_head - f->nb_read, f->nb_read);
@@ -731,6 +787,8 @@ rte_pmd_macvtap_file_rx_burst(struct rte_pmd_macvtap_file *f, struct rte_mbuf **
 		pkts[i] = f->stash[f->stash_head++];
 	if (f->stash_head == f->stash_len)
 		f->stash_head = f->stash_len = 0;
+	if (unlikely(q == NULL))
+		return got;
 	if (got < n)
 		got += macvtap_queue_take(q, pkts + got, n - got);
 	tap_file_arm(f, q);
