@@ -175,6 +175,16 @@ int worker_attach(struct qp *qp);
 void worker_detach(struct qp *qp);
 /* Wait until every worker has finished the turn it was in. */
 void workers_sync(void);
+/*
+ * Hold every worker out of the driver (they keep reporting quiescent) until
+ * workers_resume(), around the port changes that republish the driver's
+ * receive table. A workaround: net_macvtap's tap file rx burst reads that
+ * table outside the lock its table updates wait on (macvtap_poll_limit in
+ * macvlan_rx.c), so a port started or stopped while another port's file is
+ * read can make that read use freed memory. Main lcore only.
+ */
+void workers_pause(void);
+void workers_resume(void);
 /* The least loaded worker lcore, for a queue with no lcore configured. */
 unsigned int worker_pick_lcore(void);
 bool worker_lcore_ok(unsigned int lcore);

@@ -235,7 +235,7 @@ const struct rte_vhost_device_ops vm_vhost_ops = {
 /* ---- the port ---- */
 
 static void
-port_destroy(struct vm *vm)
+port_destroy_paused(struct vm *vm)
 {
 	uint16_t q;
 
@@ -250,7 +250,7 @@ port_destroy(struct vm *vm)
 }
 
 static int
-port_create(struct vm *vm, char *err, size_t err_len)
+port_create_paused(struct vm *vm, char *err, size_t err_len)
 {
 	const struct vm_conf *c = &vm->conf;
 	struct rte_eth_conf econf = { 0 };
@@ -299,11 +299,31 @@ port_create(struct vm *vm, char *err, size_t err_len)
 		if (ret != 0) {
 			snprintf(err, err_len, "%s: opening tap file %u failed: %s", vm->port_name, q,
 				 rte_strerror(-ret));
-			port_destroy(vm);
+			port_destroy_paused(vm);
 			return ret;
 		}
 	}
 	return 0;
+}
+
+/* The port changes with the workers out of the driver (see workers_pause()). */
+static int
+port_create(struct vm *vm, char *err, size_t err_len)
+{
+	int ret;
+
+	workers_pause();
+	ret = port_create_paused(vm, err, err_len);
+	workers_resume();
+	return ret;
+}
+
+static void
+port_destroy(struct vm *vm)
+{
+	workers_pause();
+	port_destroy_paused(vm);
+	workers_resume();
 }
 
 /* ---- the socket ---- */
@@ -599,7 +619,9 @@ vm_set_mac(const char *name, const struct rte_ether_addr *mac)
 	port = vm->port_id;
 	pthread_mutex_unlock(&mvh.vm_lock);
 	/* Only the control side (this thread) removes VMs: the port stays. */
+	workers_pause();
 	ret = rte_eth_dev_default_mac_addr_set(port, (struct rte_ether_addr *)(uintptr_t)mac);
+	workers_resume();
 	if (ret == 0) {
 		pthread_mutex_lock(&mvh.vm_lock);
 		vm->conf.mac = *mac;
@@ -629,6 +651,7 @@ vm_set_rx_filter(const char *name, const struct rte_ether_addr *mc, uint32_t nb_
 	}
 	port = vm->port_id;
 	pthread_mutex_unlock(&mvh.vm_lock);
+	workers_pause();
 	if (mc != NULL)
 		ret = rte_eth_dev_set_mc_addr_list(port, (struct rte_ether_addr *)(uintptr_t)mc,
 						   nb_mc);
@@ -636,5 +659,6 @@ vm_set_rx_filter(const char *name, const struct rte_ether_addr *mc, uint32_t nb_
 		ret = allmulti ? rte_eth_allmulticast_enable(port) : rte_eth_allmulticast_disable(port);
 	if (ret == 0 && promisc >= 0)
 		ret = promisc ? rte_eth_promiscuous_enable(port) : rte_eth_promiscuous_disable(port);
+	workers_resume();
 	return ret;
 }

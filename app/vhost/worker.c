@@ -47,6 +47,7 @@ static struct worker workers[RTE_MAX_LCORE];
 static struct rte_rcu_qsbr *qsbr;
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile bool stopping;
+static unsigned int paused;             /* workers_pause() depth; atomic */
 
 /* Port to guest. Returns the frames moved. */
 static uint32_t
@@ -157,9 +158,16 @@ worker_main(void *arg __rte_unused)
 	rte_rcu_qsbr_thread_register(qsbr, lcore);
 	rte_rcu_qsbr_thread_online(qsbr, lcore);
 	while (!stopping) {
-		const struct qp_list *l = __atomic_load_n(&w->list, __ATOMIC_ACQUIRE);
+		const struct qp_list *l;
 		uint32_t moved = 0;
 		uint16_t i;
+
+		if (unlikely(__atomic_load_n(&paused, __ATOMIC_ACQUIRE) != 0)) {
+			rte_rcu_qsbr_quiescent(qsbr, lcore);
+			rte_pause();
+			continue;
+		}
+		l = __atomic_load_n(&w->list, __ATOMIC_ACQUIRE);
 
 		for (i = 0; l != NULL && i < l->n; i++) {
 			struct qp *qp = l->qp[i];
@@ -246,6 +254,19 @@ void
 workers_sync(void)
 {
 	rte_rcu_qsbr_synchronize(qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+void
+workers_pause(void)
+{
+	__atomic_add_fetch(&paused, 1, __ATOMIC_RELEASE);
+	workers_sync();
+}
+
+void
+workers_resume(void)
+{
+	__atomic_sub_fetch(&paused, 1, __ATOMIC_RELEASE);
 }
 
 /* Publish a list with qp added (add) or taken out; then free the old one. */
