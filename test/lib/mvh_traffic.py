@@ -11,8 +11,9 @@ far end of the lower's wire (test/vhost_backend.sh).
       was sent, and each (src, dst, tag) seen coming back with its count.
       --udp-flows K: IPv4/UDP frames over K source ports (spread over the
       lower's queues) instead of a private EtherType.
-  sniff IF --seconds S
-      Only listen; the same JSON.
+  sniff IF --seconds S [--stop-file F] [--ready-file R]
+      Only listen (until F exists, at most S seconds; R is created once the
+      socket listens); the same JSON.
   offload IF --to MAC [--count N]
       Send TCP/IPv4, TCP/IPv6 (1200-byte payloads) and UDP/IPv4 frames with
       wrong checksums to a frontend that sends them back with checksum and TSO
@@ -168,7 +169,15 @@ def cmd_exchange(a):
 def cmd_sniff(a):
     s, _me = open_sock(a.ifname)
     seen = {}
-    listen(s, time.time() + a.seconds, seen)
+    if a.ready_file:
+        open(a.ready_file, "w").close()
+    end = time.time() + a.seconds
+    while time.time() < end:
+        listen(s, min(end, time.time() + 0.1), seen)
+        if a.stop_file and os.path.exists(a.stop_file):
+            # What is already on its way is still read.
+            listen(s, time.time() + 0.3, seen)
+            break
     report({}, seen)
 
 
@@ -305,7 +314,9 @@ def main():
     e.add_argument("--stop-file", default="", help="stop sending once this file exists")
     n = sub.add_parser("sniff")
     n.add_argument("ifname")
-    n.add_argument("--seconds", type=float, default=1.0)
+    n.add_argument("--seconds", type=float, default=1.0, help="at most")
+    n.add_argument("--stop-file", default="", help="stop once this file exists")
+    n.add_argument("--ready-file", default="", help="created once the socket listens")
     o = sub.add_parser("offload")
     o.add_argument("ifname")
     o.add_argument("--to", required=True)
