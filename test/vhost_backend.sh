@@ -144,7 +144,13 @@ frontend f $LIMIT ",server=1" --forward-mode=csum --eth-peer="0,$peer_mac" --tx-
 start_s=$(date +%s)
 vb_start "$tmp/backend.log" "${backend_args[@]}"
 if ! vb_wait_log 'mvh: ready' 30; then
-	fail backend-start "not ready in 30 s: $(tail -n 5 "$tmp/backend.log" | tr '\n' '|')"
+	why="not ready in 30 s"
+	if ! pid_alive "$vb_pid"; then
+		wait "$vb_pid"
+		why="exited with status $? before it was ready"
+		vb_pid=""
+	fi
+	fail backend-start "$why: $(tail -n 5 "$tmp/backend.log" | tr '\n' '|')"
 	# Where every thread is, for whoever reads the log.
 	if command -v gdb >/dev/null && pid_alive "$vb_pid"; then
 		gdb -p "$vb_pid" -batch -ex "thread apply all bt 8" 2>/dev/null |

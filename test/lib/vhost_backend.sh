@@ -135,16 +135,20 @@ fe_stat() {
 	sed -n "s/.*$2: *\([0-9]*\).*/\1/p" "$fe_last" | head -n 1
 }
 
-# fe_stop NAME: quit testpmd, KILL it after 5 s.
+# fe_stop NAME: quit testpmd; after 5 s (a testpmd still in its EAL set-up,
+# waiting for the backend, reads no command) KILL it and its timeout(1)
+# wrapper, which would otherwise leave it behind.
 fe_stop() {
-	local name=$1 n=0 pid=${fe_pid[$1]:-} fd=${fe_fd[$1]:-}
+	local name=$1 n=0 pid=${fe_pid[$1]:-} fd=${fe_fd[$1]:-} kids
 	[ -n "$pid" ] || return 0
+	kids=$(pgrep -P "$pid" 2>/dev/null)
 	[ -n "$fd" ] && printf 'quit\n' 1>&"$fd" 2>/dev/null
 	while pid_alive "$pid" && [ "$n" -lt 50 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
-	pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	# shellcheck disable=SC2086  # one word per pid
+	pid_alive "$pid" && kill -KILL $kids "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[ -n "$fd" ] && exec {fd}>&-
 	fe_pid[$name]=""
