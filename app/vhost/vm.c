@@ -84,6 +84,44 @@ vm_of_vid_locked(int vid)
 
 /* ---- rte_vhost callbacks ---- */
 
+/*
+ * A vhost-user message as the vhost-user specification lays it out: a
+ * 12-byte header, then the payload (a u64 for the messages handled here).
+ */
+struct vu_msg {
+	uint32_t request;
+	uint32_t flags;
+	uint32_t size;
+	uint64_t u64;
+} __rte_packed;
+
+#define VU_GET_QUEUE_NUM 17
+
+/*
+ * Before rte_vhost handles a message: answer VHOST_USER_GET_QUEUE_NUM with
+ * the VM's queue pairs, so that QEMU refuses more than are served. DPDK
+ * 22.11 has no rte_vhost_driver_set_max_queue_num and answers 128.
+ */
+static enum rte_vhost_msg_result
+cb_pre_msg(int vid, void *msg)
+{
+	struct vu_msg *m = msg;
+	struct vm *vm;
+
+	if (m->request != VU_GET_QUEUE_NUM || vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	vm = __atomic_load_n(&vid_vm[vid], __ATOMIC_ACQUIRE);
+	if (vm == NULL)
+		return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+	m->u64 = vm->conf.queues;
+	m->size = sizeof(m->u64);
+	return RTE_VHOST_MSG_RESULT_REPLY;
+}
+
+static const struct rte_vhost_user_extern_ops vm_extern_ops = {
+	.pre_msg_handle = cb_pre_msg,
+};
+
 static int
 cb_new_connection(int vid)
 {
@@ -103,6 +141,9 @@ cb_new_connection(int vid)
 	pthread_mutex_unlock(&mvh.vm_lock);
 	if (vm == NULL)
 		return -1;
+	if (rte_vhost_extern_callback_register(vid, &vm_extern_ops, NULL) != 0)
+		MVH_LOG(WARNING, "%s: cannot answer GET_QUEUE_NUM: QEMU may ask for more than %u queue pairs\n",
+			vm->conf.name, vm->conf.queues);
 	MVH_LOG(INFO, "%s: connection (vhost device %d)\n", vm->conf.name, vid);
 	return 0;
 }

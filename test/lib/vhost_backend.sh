@@ -165,9 +165,10 @@ fe_stop_all() {
 # the QEMU arguments of a virtio-net NIC on a dpdk-macvtap-vhost VM, for
 # vm_start's QEMU_ARGS: the guest's RAM shared (memfd, VM_MEM as vm.sh uses
 # it), the socket (QEMU listens unless the backend's VM has server=1: then
-# 'client', and QEMU reconnects), the NIC with the VM's MAC. vectors=0 for
-# one queue (QEMU 7.2 under TCG cannot set up vhost-user guest notifiers
-# otherwise); 2N+2 vectors and mq=on for N queues.
+# 'client', and QEMU reconnects), the NIC with the VM's MAC, mq=on for more
+# than one queue pair. vectors=0: QEMU 7.2 under TCG cannot set up vhost-user
+# guest notifiers otherwise (with mq=on and 2N+2 vectors it crashed here);
+# with KVM, give 2N+2.
 vb_qemu_args() {
 	local sock=$1 mac=$2 queues=${3:-1} role=${4:-server} chardev dev
 	if [ "$role" = server ]; then
@@ -176,11 +177,8 @@ vb_qemu_args() {
 		chardev="socket,id=mvhc0,path=$sock,reconnect=1"
 	fi
 	dev="virtio-net-pci,netdev=mvhn0,mac=$mac,romfile="
-	if [ "$queues" -gt 1 ]; then
-		dev+=",mq=on,vectors=$((2 * queues + 2))"
-	else
-		dev+=",vectors=0"
-	fi
+	[ "$queues" -gt 1 ] && dev+=",mq=on"
+	dev+=",vectors=${VB_VECTORS:-0}"
 	vb_qemu=(-object "memory-backend-memfd,id=mvhmem,size=${VM_MEM:-256M},share=on"
 		-numa "node,memdev=mvhmem"
 		-chardev "$chardev"
