@@ -91,6 +91,7 @@ run_pass() {
 	run_c_suite "${p}tapfile-stress" "$build/test/stress/test_tapfile_stress"
 	run_c_suite "${p}isolation" "$build/test/stress/test_isolation"
 	run_c_suite "${p}faults" "$build/test/faults/test_faults"
+	run_c_suite "${p}vhost-offload" "$build/test/test_vhost_offload"
 	run_suite "${p}testpmd" "$top/test/testpmd_forward.sh"
 	run_suite "${p}kernel_oracle" "$top/test/kernel_oracle.sh"
 	run_suite "${p}tapfile_kernel" "$top/test/tapfile_kernel.sh"
@@ -99,6 +100,7 @@ run_pass() {
 	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"
 	run_suite "${p}bench_quick" "$top/test/bench_quick.sh"
 	run_suite "${p}vm_endpoints" "$top/test/vm_endpoints.sh"
+	run_suite "${p}vhost_backend" "$top/test/vhost_backend.sh"
 }
 
 build=$top/build
