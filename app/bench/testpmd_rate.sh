@@ -73,7 +73,8 @@ spawn() {
 base_args=(--vdev "net_pcap0,rx_pcap=$work/in.pcap,infinite_rx=1" --vdev "net_null0,no-rx=1")
 mvt_args=(--vdev "net_pcap0,rx_pcap=$work/in.pcap,infinite_rx=1")
 for ((i = 0; i < PORTS; i++)); do
-	mac=$(printf '02:4d:56:%02x:%02x:%02x' "$i" "$i" "$i")
+	# bench_pcap.py's destination i: 02:4d:56 and i as 24 bits.
+	mac=$(printf '02:4d:56:%02x:%02x:%02x' $((i >> 16 & 255)) $((i >> 8 & 255)) $((i & 255)))
 	mvt_args+=(--vdev "net_macvtap$i,iface=net_pcap0,mac=$mac,mode=bridge"
 		   --vdev "net_null$i,no-rx=1")
 done
