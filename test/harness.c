@@ -258,6 +258,46 @@ t_frame_id(const struct rte_mbuf *m)
 }
 
 int
+t_inject_bytes(struct t_env *e, const uint8_t *p, size_t len, uint32_t rss)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
+	char *d;
+
+	CHECK(m != NULL, "out of mbufs");
+	d = rte_pktmbuf_append(m, (uint16_t)len);
+	if (d == NULL)
+		rte_pktmbuf_free(m);
+	CHECK(d != NULL, "a frame of %zu bytes does not fit an mbuf", len);
+	memcpy(d, p, len);
+	if (rss != 0) {
+		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+		m->hash.rss = rss;
+	}
+	return t_inject(e, 0, &m, 1);
+}
+
+int
+t_wire_take(struct t_env *e, uint8_t *p, size_t cap)
+{
+	struct rte_mbuf *m;
+	const void *d;
+	uint16_t q;
+	int len;
+
+	for (q = 0; q < e->nb_q; q++) {
+		if (rte_ring_dequeue(e->tx[q], (void **)&m) != 0)
+			continue;
+		len = (int)RTE_MIN((size_t)rte_pktmbuf_pkt_len(m), cap);
+		d = rte_pktmbuf_read(m, 0, (uint32_t)len, p);
+		if (d != NULL && d != p)
+			memcpy(p, d, len);
+		rte_pktmbuf_free(m);
+		return d != NULL ? len : -1;
+	}
+	return -1;
+}
+
+int
 t_inject(struct t_env *e, uint16_t q, struct rte_mbuf **m, unsigned int n)
 {
 	unsigned int i;

@@ -123,6 +123,10 @@ uint32_t t_frame_id(const struct rte_mbuf *m);
 /* Inject frames as if received by the lower on queue q. */
 int t_inject(struct t_env *e, uint16_t q, struct rte_mbuf **m, unsigned int n);
 int t_inject1(struct t_env *e, const char *dst, const char *src, uint32_t id);
+/* Inject one frame of the bytes p on lower queue 0, with an RSS hash when rss is not 0. */
+int t_inject_bytes(struct t_env *e, const uint8_t *p, size_t len, uint32_t rss);
+/* The next frame on the wire, its first cap bytes copied into p: its length, or -1 if none. */
+int t_wire_take(struct t_env *e, uint8_t *p, size_t cap);
 /* Poll every port's every RX queue until nothing more comes; record, free. */
 unsigned int t_collect(struct t_env *e, struct t_frame *out, unsigned int max);
 /* Read and free what went to the wire. */

@@ -189,52 +189,24 @@ is_test_frame(const uint8_t *p, size_t len)
 	return len >= 18 && p[12] == (ETYPE >> 8) && p[13] == (ETYPE & 0xff);
 }
 
-/* A frame "from the wire" into the lower, with an RSS hash when rss is not 0. */
-static int
-inject_bytes(struct t_env *e, const uint8_t *p, size_t len, uint32_t rss)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
-	char *d;
-
-	CHECK(m != NULL, "out of mbufs");
-	d = rte_pktmbuf_append(m, (uint16_t)len);
-	CHECK(d != NULL, "a frame of %zu bytes does not fit an mbuf", len);
-	memcpy(d, p, len);
-	if (rss != 0) {
-		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
-		m->hash.rss = rss;
-	}
-	return t_inject(e, 0, &m, 1);
-}
 
 /* A frame to the port's MAC from EXT, injected; its bytes in p. */
 static int
 inject_id(struct t_env *e, uint8_t *p, uint32_t id, size_t len)
 {
 	make_frame(p, PORT_MAC, EXT, id, len);
-	return inject_bytes(e, p, len, 0);
+	return t_inject_bytes(e, p, len, 0);
 }
 
 /* The next test frame on the wire (others, such as the host stack's, are skipped). */
 static int
 wire_take(struct t_env *e, uint8_t *p, size_t cap)
 {
-	struct rte_mbuf *m;
-	const void *d;
-	uint16_t q;
 	int len;
 
-	for (q = 0; q < e->nb_q; q++) {
-		while (rte_ring_dequeue(e->tx[q], (void **)&m) == 0) {
-			len = (int)RTE_MIN((size_t)rte_pktmbuf_pkt_len(m), cap);
-			d = rte_pktmbuf_read(m, 0, (uint32_t)len, p);
-			if (d != NULL && d != p)
-				memcpy(p, d, len);
-			rte_pktmbuf_free(m);
-			if (d != NULL && is_test_frame(p, (size_t)len))
-				return len;
-		}
-	}
+	while ((len = t_wire_take(e, p, cap)) >= 0)
+		if (is_test_frame(p, (size_t)len))
+			return len;
 	return -1;
 }
 
@@ -1333,7 +1305,7 @@ test_seqpacket_body(struct t_env *e, struct macvtap_client **cl)
 	/* 16 flows (hashes 1..16): hash % 2 picks the queue, so each connection gets one parity. */
 	for (i = 0; i < 16; i++) {
 		make_frame(fr, PORT_MAC, EXT, 100 + i, 64);
-		TRY(inject_bytes(e, fr, 64, (uint32_t)i + 1));
+		TRY(t_inject_bytes(e, fr, 64, (uint32_t)i + 1));
 	}
 	for (k = 0; k < 2; k++) {
 		while (got[k] < 8) {
@@ -1394,7 +1366,7 @@ test_seqpacket_body(struct t_env *e, struct macvtap_client **cl)
 	CHECK_EQ(v, 12, "the header size after TUNSETVNETHDRSZ 12");
 	/* The connection's frames now carry 12 bytes of header. */
 	make_frame(fr, PORT_MAC, EXT, 600, 64);
-	TRY(inject_bytes(e, fr, 64, parity[0] == 1 ? 2 : 1)); /* hash of cl[0]'s parity */
+	TRY(t_inject_bytes(e, fr, 64, parity[0] == 1 ? 2 : 1)); /* hash of cl[0]'s parity */
 	n = seq_read(cl[0], buf, sizeof(buf));
 	CHECK(n == 12 + 64 && memcmp(buf + 12, fr, 64) == 0,
 	      "a frame behind a 12-byte header: %zd bytes", n);

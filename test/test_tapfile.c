@@ -165,46 +165,7 @@ make_ip(uint8_t *p, const char *dst, uint8_t proto, size_t payload)
 	return len;
 }
 
-static int
-inject_bytes(struct t_env *e, const uint8_t *p, size_t len, uint32_t rss)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
-	char *d;
 
-	CHECK(m != NULL, "out of mbufs");
-	d = rte_pktmbuf_append(m, (uint16_t)len);
-	CHECK(d != NULL, "frame of %zu bytes does not fit an mbuf", len);
-	memcpy(d, p, len);
-	if (rss != 0) {
-		m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
-		m->hash.rss = rss;
-	}
-	return t_inject(e, 0, &m, 1);
-}
-
-/* The next frame on the wire, copied into p; its length, or -1 if none. */
-static int
-wire_take(struct t_env *e, uint8_t *p, size_t cap)
-{
-	struct rte_mbuf *m;
-	const void *d;
-	uint16_t q;
-	int len;
-
-	for (q = 0; q < e->nb_q; q++) {
-		if (rte_ring_dequeue(e->tx[q], (void **)&m) != 0)
-			continue;
-		len = (int)rte_pktmbuf_pkt_len(m);
-		if ((size_t)len > cap)
-			len = (int)cap;
-		d = rte_pktmbuf_read(m, 0, (uint32_t)len, p);
-		if (d != NULL && d != p)
-			memcpy(p, d, len);
-		rte_pktmbuf_free(m);
-		return len;
-	}
-	return -1;
-}
 
 static unsigned int
 wire_count(struct t_env *e)
@@ -212,7 +173,7 @@ wire_count(struct t_env *e)
 	uint8_t p[FRAME_MAX];
 	unsigned int n = 0;
 
-	while (wire_take(e, p, sizeof(p)) >= 0)
+	while (t_wire_take(e, p, sizeof(p)) >= 0)
 		n++;
 	return n;
 }
@@ -298,7 +259,7 @@ test_open_close(void)
 
 	/* Queue 0 is held: the ethdev burst gives nothing and counts the calls. */
 	make_raw(fr, PORT_MAC, 0x88b5, 1, sizeof(fr));
-	TRY(inject_bytes(&e, fr, sizeof(fr), 0)); /* no hash, lower queue 0: queue 0 */
+	TRY(t_inject_bytes(&e, fr, sizeof(fr), 0)); /* no hash, lower queue 0: queue 0 */
 	held = t_xstat(port, "rx_burst_held");
 	CHECK(held != UINT64_MAX, "no xstat rx_burst_held");
 	for (i = 0; i < 3; i++)
@@ -353,7 +314,7 @@ test_read(void)
 
 	/* A frame from the wire: a zero header, the exact bytes. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 1, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	memset(buf, 0xAA, sizeof(buf));
 	r = rte_pmd_macvtap_file_read(f, buf, sizeof(buf));
 	CHECK_EQ(r, VHDR + len, "read length");
@@ -365,7 +326,7 @@ test_read(void)
 
 	/* len 0: 0, nothing consumed. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 2, 100);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, 0), 0, "zero-length read");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, NULL, 0), 0, "zero-length read, NULL buffer");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), VHDR + len,
@@ -374,14 +335,14 @@ test_read(void)
 
 	/* Shorter than the header: -EINVAL, the frame is gone. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 3, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, VHDR - 1), -EINVAL, "buffer under the header");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -EAGAIN,
 		 "frame dropped by the short read");
 
 	/* A short buffer truncates; the rest is lost. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 4, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	memset(buf, 0xAA, sizeof(buf));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, 30), 30, "truncated read");
 	CHECK(all_bytes(buf, VHDR, 0) && memcmp(buf + VHDR, fr, 20) == 0,
@@ -390,29 +351,29 @@ test_read(void)
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -EAGAIN,
 		 "rest of a truncated frame");
 	/* Exactly the header: the header alone. */
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, VHDR), VHDR, "read of the header size");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -EAGAIN, "header-only read");
 
 	/* A 12-byte header: the two extra bytes zeroed. */
 	CHECK_EQ(ioctl_int(f, TUNSETVNETHDRSZ, 12), 0, "TUNSETVNETHDRSZ 12");
 	len = make_raw(fr, PORT_MAC, 0x0800, 5, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	memset(buf, 0xAA, sizeof(buf));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), 12 + len, "12-byte header read");
 	CHECK(all_bytes(buf, 12, 0), "12-byte header not all zero");
 	CHECK(memcmp(buf + 12, fr, len) == 0, "frame after a 12-byte header");
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, 11), -EAGAIN, "empty: -EAGAIN before size");
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, 11), -EINVAL, "11 bytes under a 12-byte header");
 
 	/* No IFF_VNET_HDR: no header at all. */
 	CHECK_EQ(set_iff(f, IFF_TAP | IFF_NO_PI), 0, "TUNSETIFF without VNET_HDR");
 	len = make_raw(fr, PORT_MAC, 0x0800, 6, 70);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), len, "read without header");
 	CHECK(memcmp(buf, fr, len) == 0, "frame bytes without header");
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, 5), 5, "5 bytes without header: truncated");
 
 	CHECK_EQ(set_iff(f, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), 0, "VNET_HDR back");
@@ -468,7 +429,7 @@ test_read(void)
 
 	/* readv: 4 + 20 + 200 bytes, filled in order. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 7, 100);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	memset(a, 0xAA, sizeof(a));
 	memset(b, 0xAA, sizeof(b));
 	memset(c, 0xAA, sizeof(c));
@@ -486,7 +447,7 @@ test_read(void)
 	CHECK(memcmp(c, fr + 14, len - 14) == 0, "readv iov 2: frame bytes 14-");
 	CHECK_EQ(c[len - 14], 0xAA, "readv wrote past the frame");
 	/* readv that truncates inside the second buffer. */
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	iov[1].iov_len = 8;
 	CHECK_EQ(rte_pmd_macvtap_file_readv(f, iov, 2), 12, "truncating readv");
 	CHECK(memcmp(b + 6, fr, 2) == 0, "truncating readv bytes");
@@ -528,7 +489,7 @@ test_write(void)
 	len = make_ip(fr, EXT, 17, 40);
 	n = with_hdr(buf, &h, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "write");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK_EQ(wl, len, "length on the wire");
 	CHECK(memcmp(got, fr, len) == 0, "bytes on the wire");
 	CHECK_EQ(wire_count(&e), 0, "one frame per write");
@@ -543,7 +504,7 @@ test_write(void)
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, NULL, n), -EINVAL, "NULL buffer");
 	n = with_hdr(buf, &h, fr, 14);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "14-byte frame");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == 14 && memcmp(got, fr, 14) == 0, "14-byte frame on the wire (%d bytes)", wl);
 
 	len = make_ip(fr, EXT, 17, 40);
@@ -594,7 +555,7 @@ test_write(void)
 	h.flags = 2 | 4;
 	n = with_hdr(buf, &h, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "flags DATA_VALID|RSC_INFO");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && memcmp(got, fr, len) == 0, "DATA_VALID frame on the wire");
 
 	/* A valid TCPv4 GSO header: segmented for the wire (file_write_offloads checks them). */
@@ -617,7 +578,7 @@ test_write(void)
 		make_raw(big + VHDR, EXT, 0x88b5, 1, 4000);
 		CHECK_EQ(rte_pmd_macvtap_file_write(f, big, sizeof(big)), sizeof(big),
 			 "a frame longer than the pool's mbufs");
-		CHECK_EQ(wire_take(&e, got, sizeof(got)), sizeof(got), "the long frame on the wire");
+		CHECK_EQ(t_wire_take(&e, got, sizeof(got)), sizeof(got), "the long frame on the wire");
 		CHECK(memcmp(got, big + VHDR, sizeof(got)) == 0, "the long frame's bytes");
 	}
 	CHECK_EQ(wire_count(&e), 0, "frames on the wire from refused writes");
@@ -656,7 +617,7 @@ test_write(void)
 	h.csum_offset = 6;
 	n = with_hdr(buf, &h, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "NEEDS_CSUM write, seeded");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK_EQ(wl, len, "NEEDS_CSUM frame length on the wire");
 	CHECK_EQ(got[40] << 8 | got[41], want, "UDP checksum on the wire (pseudo header seeded)");
 	CHECK(memcmp(got, fr, 40) == 0 && memcmp(got + 42, fr + 42, len - 42) == 0,
@@ -667,7 +628,7 @@ test_write(void)
 	want = (uint16_t)~fold(sum16(0, fr + 34, len - 34));
 	n = with_hdr(buf, &h, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "NEEDS_CSUM write, zero field");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK_EQ(wl, len, "NEEDS_CSUM (zero field) frame length on the wire");
 	CHECK_EQ(got[40] << 8 | got[41], want,
 		 "checksum on the wire (zero field: the kernel's sum, no pseudo header)");
@@ -676,7 +637,7 @@ test_write(void)
 	want = (uint16_t)~fold(sum16(0, fr + 34, len - 34));
 	n = with_hdr(buf, &h, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "NEEDS_CSUM write, offset 2");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && (got[36] << 8 | got[37]) == want && got[40] == 0 && got[41] == 0,
 	      "checksum stored at csum_start + csum_offset 2: %02x%02x, want %04x", got[36],
 	      got[37], want);
@@ -692,9 +653,9 @@ test_write(void)
 	iov[2].iov_base = buf + 23;
 	iov[2].iov_len = n - 23;
 	CHECK_EQ(rte_pmd_macvtap_file_writev(f, iov, 3), n, "writev");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, n), n, "write");
-	wl2 = wire_take(&e, got2, sizeof(got2));
+	wl2 = t_wire_take(&e, got2, sizeof(got2));
 	CHECK(wl == (int)len && wl2 == wl && memcmp(got, got2, len) == 0 &&
 	      memcmp(got, fr, len) == 0, "writev's frame (%d bytes) differs from write's (%d)",
 	      wl, wl2);
@@ -702,7 +663,7 @@ test_write(void)
 	/* Without IFF_VNET_HDR: the buffer is the frame. */
 	CHECK_EQ(set_iff(f, IFF_TAP | IFF_NO_PI), 0, "TUNSETIFF without VNET_HDR");
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, fr, len), len, "write without header");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && memcmp(got, fr, len) == 0, "frame written without header");
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, fr, 13), -EINVAL, "13 bytes without header");
 	errors++;
@@ -773,7 +734,7 @@ test_ioctl(void)
 	ifr.ifr_flags = IFF_DETACH_QUEUE;
 	/* A frame queued before the detach is still read; none arrives after it. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 4, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	{
 		struct rte_mbuf *m[4];
 
@@ -785,7 +746,7 @@ test_ioctl(void)
 		 "read detached: the frame from before the detach");
 	/* A frame that arrives (a sibling's burst polls the lower) while detached. */
 	len = make_raw(fr, PORT_MAC, 0x0800, 5, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	{
 		struct rte_mbuf *m[4];
 
@@ -812,7 +773,7 @@ test_ioctl(void)
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -EAGAIN,
 		 "read attached: a frame that arrived while detached");
 	len = make_raw(fr, PORT_MAC, 0x0800, 1, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), VHDR + len, "read attached");
 
 	/* vnet header size. */
@@ -876,12 +837,12 @@ test_ioctl(void)
 	CHECK(memcmp(ifr.ifr_hwaddr.sa_data, want.addr_bytes, 6) == 0,
 	      "SIOCGIFHWADDR after the change");
 	len = make_raw(fr, NEW_MAC, 0x0800, 2, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), VHDR + len,
 		 "frame to the new MAC read");
 	CHECK(memcmp(buf + VHDR, fr, len) == 0, "frame to the new MAC");
 	len = make_raw(fr, PORT_MAC, 0x0800, 3, 64);
-	TRY(inject_bytes(&e, fr, len, 0));
+	TRY(t_inject_bytes(&e, fr, len, 0));
 	CHECK_EQ(rte_pmd_macvtap_file_read(f, buf, sizeof(buf)), -EAGAIN,
 		 "frame to the old MAC read");
 	memset(&ifr, 0, sizeof(ifr));
@@ -929,7 +890,7 @@ test_bursts(void)
 	CHECK_EQ(rte_pmd_macvtap_file_rx_burst(f, m, 8), 0, "rx burst, empty");
 	for (i = 0; i < 4; i++) {
 		make_raw(fr[i], PORT_MAC, 0x0800, 10 + i, 60 + i * 10);
-		TRY(inject_bytes(&e, fr[i], 60 + i * 10, 0));
+		TRY(t_inject_bytes(&e, fr[i], 60 + i * 10, 0));
 	}
 	n = rte_pmd_macvtap_file_rx_burst(f, m, 8);
 	CHECK_EQ(n, 4, "rx burst");
@@ -944,7 +905,7 @@ test_bursts(void)
 		rte_pktmbuf_free_bulk(m + n, 4 - n);
 	CHECK_EQ(n, 4, "tx burst");
 	for (i = 0; i < 4; i++) {
-		wl = wire_take(&e, got, sizeof(got));
+		wl = t_wire_take(&e, got, sizeof(got));
 		CHECK(wl == 60 + i * 10 && memcmp(got, fr[i], wl) == 0,
 		      "tx burst frame %d on the wire (%d bytes)", i, wl);
 	}
@@ -952,7 +913,7 @@ test_bursts(void)
 
 	/* Detached: the burst gives nothing, and the frame waits. */
 	make_raw(fr[0], PORT_MAC, 0x0800, 20, 64);
-	TRY(inject_bytes(&e, fr[0], 64, 0));
+	TRY(t_inject_bytes(&e, fr[0], 64, 0));
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_DETACH_QUEUE;
 	CHECK_EQ(rte_pmd_macvtap_file_ioctl(f, TUNSETQUEUE, &ifr), 0, "detach");
@@ -995,7 +956,7 @@ test_multiqueue(void)
 	/* 16 flows, hashes 1..16: queue hash % 2. */
 	for (i = 0; i < 16; i++) {
 		make_raw(fr, PORT_MAC, 0x0800, 100 + i, 64);
-		TRY(inject_bytes(&e, fr, 64, (uint32_t)i + 1));
+		TRY(t_inject_bytes(&e, fr, 64, (uint32_t)i + 1));
 	}
 	CHECK_EQ(rte_eth_rx_burst(e.ports[p], 0, m, 8), 0, "ethdev burst on held queue 0");
 	CHECK_EQ(rte_eth_rx_burst(e.ports[p], 1, m, 8), 0, "ethdev burst on held queue 1");
@@ -1013,7 +974,7 @@ test_multiqueue(void)
 	/* One flow, again: the same file. */
 	for (i = 0; i < 4; i++) {
 		make_raw(fr, PORT_MAC, 0x0800, 200 + i, 64);
-		TRY(inject_bytes(&e, fr, 64, 7));
+		TRY(t_inject_bytes(&e, fr, 64, 7));
 	}
 	/*
 	 * File 1 read alone (file 0's reader idle): as the kernel's queues, each
@@ -1118,7 +1079,7 @@ test_fd_and_dispatcher(void)
 	/* Frames for both queues (hash 2: queue 0; hash 7: queue 1); the dispatcher runs once. */
 	for (i = 0; i < 4; i++) {
 		make_raw(fr, PORT_MAC, 0x0800, 300 + i, 64);
-		TRY(inject_bytes(&e, fr, 64, i < 2 ? 2 : 7));
+		TRY(t_inject_bytes(&e, fr, 64, i < 2 ? 2 : 7));
 	}
 	CHECK_EQ(rte_service_runstate_set(sid, 1), 0, "service runstate");
 	for (i = 0; i < 3; i++)
@@ -1140,7 +1101,7 @@ test_fd_and_dispatcher(void)
 	CHECK_EQ(revents(fd), POLLOUT, "file 0 drained");
 	/* A file's own read fills its descriptor's state too. */
 	make_raw(fr, PORT_MAC, 0x0800, 310, 64);
-	TRY(inject_bytes(&e, fr, 64, 0));
+	TRY(t_inject_bytes(&e, fr, 64, 0));
 	CHECK_EQ(revents(fd), POLLOUT, "a frame no one polled yet");
 	return finish(&e);
 }
@@ -1333,7 +1294,7 @@ write_segments(struct t_env *e, struct rte_pmd_macvtap_file *f, const struct vne
 	memcpy(buf + VHDR, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "GSO write");
 	for (i = 0; i < want_segs; i++) {
-		wl = wire_take(e, got, sizeof(got));
+		wl = t_wire_take(e, got, sizeof(got));
 		CHECK(wl > 0, "segment %u of %u not on the wire", i, want_segs);
 		TRY(check_segment(got, (size_t)wl, fr, len, i, want_segs, mss));
 	}
@@ -1417,7 +1378,7 @@ test_write_offloads(void)
 	memcpy(buf, &h, VHDR);
 	memcpy(buf + VHDR, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "NEEDS_CSUM TCPv4");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && l4_csum_ok(got, len), "NEEDS_CSUM TCPv4: %d bytes, checksum %s",
 	      wl, wl == (int)len && l4_csum_ok(got, len) ? "ok" : "wrong");
 	CHECK(memcmp(got, fr, 50) == 0 && memcmp(got + 52, fr + 52, len - 52) == 0,
@@ -1427,7 +1388,7 @@ test_write_offloads(void)
 	memcpy(buf, &h, VHDR);
 	memcpy(buf + VHDR, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "NEEDS_CSUM UDPv6");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && l4_csum_ok(got, len), "NEEDS_CSUM UDPv6 checksum");
 
 	/* TCPv4 GSO, 3000 bytes by 1000, PSH FIN CWR set: 3 segments. */
@@ -1481,7 +1442,7 @@ test_write_offloads(void)
 		for (k = 0; k < 4; k++) {
 			size_t pl = k < 3 ? 1000 : 8;   /* 3008 bytes of IP payload */
 
-			wl = wire_take(&e, got, sizeof(got));
+			wl = t_wire_take(&e, got, sizeof(got));
 			CHECK_EQ(wl, 34 + pl, "UFO fragment length");
 			CHECK(memcmp(got, fr, 14) == 0 && ip4_csum_ok(got) &&
 			      be16(got + 16) == 20 + pl && be16(got + 18) == 0x1234 &&
@@ -1508,7 +1469,7 @@ test_write_offloads(void)
 	memcpy(buf, &h, VHDR);
 	memcpy(buf + VHDR, fr, len);
 	CHECK_EQ(rte_pmd_macvtap_file_write(f, buf, VHDR + len), VHDR + len, "UFO, one fragment");
-	wl = wire_take(&e, got, sizeof(got));
+	wl = t_wire_take(&e, got, sizeof(got));
 	CHECK(wl == (int)len && l4_csum_ok(got, len), "UFO of one fragment on the wire");
 
 	/* Written, then lost where the kernel's segmentation fails: TCPV4 GSO of an IPv6 frame. */
@@ -1579,11 +1540,11 @@ test_write_offloads(void)
 			fr[25] = ic & 0xff;
 		}
 		for (n = 0; n < 3; n++) {
-			wl = wire_take(&e, got, sizeof(got));
+			wl = t_wire_take(&e, got, sizeof(got));
 			CHECK(wl > 0, "tx burst's TSO segment %zu not on the wire", n);
 			TRY(check_segment(got, (size_t)wl, fr, len, (unsigned int)n, 3, 1000));
 		}
-		wl = wire_take(&e, got, sizeof(got));
+		wl = t_wire_take(&e, got, sizeof(got));
 		CHECK(wl == (int)len2 && l4_csum_ok(got, len2), "tx burst's UDPv6 frame: %d bytes, "
 		      "checksum %s", wl, wl == (int)len2 && l4_csum_ok(got, len2) ? "ok" : "wrong");
 	}
