@@ -833,27 +833,6 @@ fail:
 	return ret;
 }
 
-static void
-macvlan_table_insert(struct macvlan_table *t, uint64_t key, int32_t idx)
-{
-	const struct macvlan_endpoint *ep = &t->endpoints[idx];
-	struct macvlan_hash_slot *s;
-	uint32_t i;
-
-	for (i = macvlan_hash(key, t->hash_shift); t->slots[i].key != 0;
-	     i = (i + 1) & t->hash_mask)
-		if (t->slots[i].key == key)
-			return; /* first owner keeps it; busy checks prevent this */
-	s = &t->slots[i];
-	s->key = key;
-	s->ep = idx;
-	s->uc_ep = ep->mode == RTE_PMD_MACVTAP_MODE_SOURCE || ep->nb_rxq == 0 ? -1 : idx;
-	s->q0 = s->uc_ep >= 0 && ep->nb_rxq == 1 ? ep->rxq[0] : NULL;
-	s->max_frame = ep->max_frame;
-	s->port_id = ep->port_id;
-	s->single_producer = ep->single_producer;
-}
-
 /*
  * Whether the lower takes every group, as the kernel's port filter sees it:
  * promiscuous or allmulticast by itself or for a port, not for the groups
