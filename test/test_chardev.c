@@ -1674,6 +1674,23 @@ fail:
 	return -1;
 }
 
+/* An interface's MAC as sysfs gives it ("" if it cannot be read). */
+static void
+if_mac(const char *ifname, char *mac, size_t len)
+{
+	char path[100];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	mac[0] = '\0';
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return;
+	if (fgets(mac, (int)len, fp) == NULL)
+		mac[0] = '\0';
+	fclose(fp);
+}
+
 static int
 test_host(void)
 {
@@ -1684,7 +1701,6 @@ test_host(void)
 	unsigned long rx0;
 	int p, ps, i;
 	uint16_t port;
-	FILE *fp;
 
 	TRY(need_tun());
 	snprintf(ifname, sizeof(ifname), "mvcdt%uh", (unsigned int)getpid() % 100000);
@@ -1695,13 +1711,7 @@ test_host(void)
 	port = e.ports[p];
 	CHECK(if_nametoindex(ifname) != 0, "no interface %s", ifname);
 	CHECK((sysfs_ulong(ifname, "flags", 16) & IFF_UP) != 0, "%s is not up", ifname);
-	snprintf(args, sizeof(args), "/sys/class/net/%s/address", ifname);
-	fp = fopen(args, "re");
-	CHECK(fp != NULL, "no address of %s", ifname);
-	mac[0] = '\0';
-	if (fgets(mac, sizeof(mac), fp) == NULL)
-		mac[0] = '\0';
-	fclose(fp);
+	if_mac(ifname, mac, sizeof(mac));
 	CHECK(strncasecmp(mac, PORT_MAC, strlen(PORT_MAC)) == 0, "%s has MAC %s, the port %s",
 	      ifname, mac, PORT_MAC);
 	TRY(wait_held(port));
@@ -1741,6 +1751,15 @@ test_host(void)
 	close(ps);
 	CHECK(wait_xstat(port, "chardev_to_peer_packets", 3) >= 3, "to_peer_packets");
 	CHECK(wait_xstat(port, "chardev_from_peer_packets", 3) >= 3, "from_peer_packets");
+	/* The port's MAC changes: the interface's follows, as a macvlan's is the device's. */
+	{
+		struct rte_ether_addr na = { .addr_bytes = { 0x02, 0xcd, 0x00, 0x00, 0x00, 0x77 } };
+
+		CHECK(rte_eth_dev_default_mac_addr_set(port, &na) == 0, "set the port's MAC");
+		if_mac(ifname, mac, sizeof(mac));
+		CHECK(strncasecmp(mac, "02:cd:00:00:00:77", 17) == 0,
+		      "%s has MAC %s after the port took 02:cd:00:00:00:77", ifname, mac);
+	}
 	TRY(lower_pool_full(port));
 	TRY(t_env_fini(&e));
 	CHECK(if_nametoindex(ifname) == 0, "%s outlived its port", ifname);

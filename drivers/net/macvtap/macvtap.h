@@ -643,6 +643,7 @@ void tap_file_queue_created(struct macvtap_dev *dev, struct tap_queue *q);
 int macvtap_chardev_create(struct macvtap_dev *dev, const char *name,
 			   const struct macvtap_chardev_args *a);
 int macvtap_chardev_start(struct macvtap_dev *dev);
+void macvtap_chardev_mac_changed(struct macvtap_dev *dev);
 void macvtap_chardev_quiesce(struct macvtap_dev *dev);
 void macvtap_chardev_destroy(struct macvtap_dev *dev);
 void macvtap_chardev_stats_get(const struct macvtap_dev *dev, struct macvtap_chardev_stats *s);

@@ -500,6 +500,8 @@ macvtap_mac_addr_set(struct rte_eth_dev *eth_dev, struct rte_ether_addr *mac)
 	} else {
 		ret = macvtap_rekey(eth_dev, 0, mac);
 	}
+	if (ret == 0)
+		macvtap_chardev_mac_changed(dev); /* the port's change stands if this fails (logged) */
 	pthread_mutex_unlock(&macvlan_lock);
 	return ret;
 }

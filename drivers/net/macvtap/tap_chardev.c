@@ -397,6 +397,19 @@ fail:
 	return ret;
 }
 
+/* host: the TAP interface takes the port's MAC, as a macvlan interface has its own. */
+static int
+chardev_host_set_mac(const struct macvtap_chardev *c)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strlcpy(ifr.ifr_name, c->a.where, sizeof(ifr.ifr_name));
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, c->dev->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
+	return if_ioctl(SIOCSIFHWADDR, &ifr);
+}
+
 /* host: the driver holds the TAP's file; the interface carries the port's MAC. */
 static int
 chardev_host_create(struct macvtap_chardev *c)
@@ -411,11 +424,7 @@ chardev_host_create(struct macvtap_chardev *c)
 	if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)CHARDEV_TAP_OFFLOADS) != 0)
 		MACVTAP_LOG(WARNING, "%s: chardev: %s: no offloads from the host stack: %s",
 			    c->name, c->a.where, strerror(errno));
-	memset(&ifr, 0, sizeof(ifr));
-	strlcpy(ifr.ifr_name, c->a.where, sizeof(ifr.ifr_name));
-	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
-	memcpy(ifr.ifr_hwaddr.sa_data, c->dev->mac_addrs[0].addr_bytes, RTE_ETHER_ADDR_LEN);
-	ret = if_ioctl(SIOCSIFHWADDR, &ifr);
+	ret = chardev_host_set_mac(c);
 	if (ret == 0)
 		ret = if_set_up(c->a.where);
 	if (ret != 0) {
@@ -1189,6 +1198,21 @@ macvtap_chardev_start(struct macvtap_dev *dev)
 	}
 	c->running = true;
 	return 0;
+}
+
+/* The port's MAC changed: a host: interface follows it (a TAP takes a new address while up). */
+void
+macvtap_chardev_mac_changed(struct macvtap_dev *dev)
+{
+	struct macvtap_chardev *c = dev->chardev;
+	int ret;
+
+	if (c == NULL || c->a.kind != MACVTAP_CHARDEV_HOST)
+		return;
+	ret = chardev_host_set_mac(c);
+	if (ret != 0)
+		MACVTAP_LOG(ERR, "%s: chardev: TAP interface %s keeps its old MAC: %s", c->name,
+			    c->a.where, strerror(-ret));
 }
 
 void
