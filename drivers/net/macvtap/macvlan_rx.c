@@ -517,6 +517,64 @@ general:
 }
 
 /*
+ * The lower's only port, of one queue, polls for its own caller: each frame
+ * needs one table check and goes straight into the caller's array, with no
+ * per-destination batch. The first frame that needs more (a group, a frame
+ * with offloads, another MAC, a runt, one over the MTU) and all after it take
+ * macvlan_handle_frames, which appends to the same array: order is kept.
+ */
+static uint16_t
+macvlan_handle_own(struct macvlan_port *port, const struct macvlan_table *t,
+		   uint16_t lower_queue, struct rte_mbuf **pkts, uint16_t nb,
+		   struct rte_pmd_macvtap_lower_stats *stats, struct macvlan_reader *reader)
+{
+	const struct macvlan_hash_slot *slots = t->slots;
+	struct tap_queue *q = reader->q;
+	struct rte_mbuf **out = reader->pkts + reader->nb;
+	uint32_t by_class[MACVTAP_NB_CLASSES] = { 0 };
+	uint32_t shift = t->hash_shift;
+	uint16_t i, n = RTE_MIN(nb, reader->room);
+	uint64_t bytes = 0;
+
+	if (t->nb_sources != 0 || t->has_passthru || RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN)
+		n = 0;
+	for (i = 0; i < n && i < RX_PREFETCH; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct macvlan_hash_slot *hs;
+		uint64_t dst;
+
+		if (i + RX_PREFETCH < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + RX_PREFETCH], void *));
+		if (unlikely(m->data_len < RTE_ETHER_HDR_LEN || (m->ol_flags & MACVTAP_TX_OL_FLAGS)))
+			break;
+		memcpy(&dst, rte_pktmbuf_mtod(m, const void *), sizeof(dst));
+		dst &= 0xffffffffffffULL;
+		if (unlikely(dst & 1))   /* the group bit: first bit on the wire */
+			break;
+		hs = &slots[macvlan_hash(dst, shift)];
+		if (unlikely(hs->key != dst || hs->q0 != q || m->pkt_len > hs->max_frame))
+			break;
+		m->port = hs->port_id;
+		bytes += m->pkt_len;
+		out[i] = m;
+	}
+	if (i != 0) {
+		stats->rx_packets += i;
+		by_class[MACVTAP_UNICAST] = i;
+		tap_queue_count(q, lower_queue, i, bytes, by_class);
+		reader->nb += i;
+		reader->room -= i;
+	}
+	if (i < nb)
+		return macvlan_handle_frames(port, t, lower_queue, lower_queue, pkts + i, nb - i,
+					     stats, reader);
+	/* What a batch of one destination with an empty ring asks for next. */
+	return RTE_MIN((unsigned int)MACVLAN_POLL_BURST, 2u * MACVTAP_BURST);
+}
+
+/*
  * Poll one lower RX queue if nobody else is: whoever gets the lock drains a
  * burst of it for every port; the others just read their rings. The burst is
  * what the last poll of this queue found the rings could take, at most limit.
@@ -532,6 +590,7 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 	struct rte_mbuf *pkts[MACVLAN_POLL_BURST];
 	const struct macvlan_table *t;
 	uint16_t nb = 0, got, budget;
+	bool own;
 
 	if (!rte_spinlock_trylock(&lq->lock))
 		return;
@@ -547,8 +606,9 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 		 * under the lock: a table replaced meanwhile is freed only once
 		 * every lower queue's lock has been taken after the swap.)
 		 */
-		if (reader != NULL && t != NULL && t->nb_endpoints == 1 &&
-		    t->endpoints[0].nb_rxq == 1 && t->endpoints[0].dev == reader->q->dev)
+		own = reader != NULL && t != NULL && t->nb_endpoints == 1 &&
+		      t->endpoints[0].nb_rxq == 1 && t->endpoints[0].dev == reader->q->dev;
+		if (own)
 			budget = RTE_MIN(budget, reader->room);
 		do {
 			got = rte_eth_rx_burst(port->lower_port_id, lower_queue, pkts + nb,
@@ -556,7 +616,9 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 			nb += got;
 		} while (got == MACVTAP_BURST && nb < budget);
 		if (nb != 0)
-			lq->budget = macvlan_handle_frames(port, t, lower_queue, lower_queue,
+			lq->budget = own ? macvlan_handle_own(port, t, lower_queue, pkts, nb,
+							      &lq->stats, reader) :
+				     macvlan_handle_frames(port, t, lower_queue, lower_queue,
 							   pkts, nb, &lq->stats, reader);
 	}
 	rte_spinlock_unlock(&lq->lock);
