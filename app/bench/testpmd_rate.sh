@@ -18,7 +18,11 @@
 # has 32 ports: at most 15 macvtap ports with their sinks and the lower.
 #
 # Usage: app/bench/testpmd_rate.sh [--ports N] [--rounds R] [--window S]
-#            [--json FILE]
+#            [--json FILE] [--base-plugin FILE]
+#
+# --base-plugin: the base process runs the same ports as the other, with that
+# plugin (an earlier build of the driver): the ratio is then the current
+# build's rate over that one's, a datapath change's before and after.
 #
 # Prints "testpmd-rate: ports=N base_mpps=X mvt_mpps=Y ratio=Z spread=..."
 set -u -o pipefail
@@ -28,13 +32,14 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/test/lib/common.sh"
 build=${MACVTAP_BUILD_DIR:-$ROOT/build}
 testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
-PORTS=1 ROUNDS=5 WINDOW=2 JSON=''
+PORTS=1 ROUNDS=5 WINDOW=2 JSON='' BASE_PLUGIN=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ports) PORTS=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--window) WINDOW=$2; shift 2 ;;
 	--json) JSON=$2; shift 2 ;;
+	--base-plugin) BASE_PLUGIN=$(realpath "$2"); shift 2 ;;
 	*) sed -n '/^# Usage:/,/^# Prints/p' "$0" >&2; exit 2 ;;
 	esac
 done
@@ -59,11 +64,12 @@ python3 "$HERE/bench_pcap.py" "$work/in.pcap" --dests "$PORTS" >/dev/null || exi
 
 # spawn NAME VDEV...: a testpmd reading commands from $work/NAME.fifo (fd 3 or 4).
 spawn() {
-	local name=$1 fd
+	local name=$1 fd plug=$plugin
 	shift
+	[ "$name" = base ] && [ -n "$BASE_PLUGIN" ] && plug=$BASE_PLUGIN
 	mkfifo "$work/$name.fifo"
 	stdbuf -oL -eL "$testpmd" --no-huge -m 1024 --no-pci -l 0-1 --file-prefix="mvt_tprate_$$_$name" \
-		-d "$plugin" --log-level=pmd.net.macvtap:warning "$@" \
+		-d "$plug" --log-level=pmd.net.macvtap:warning "$@" \
 		-- -i --forward-mode=io --nb-cores=1 --total-num-mbufs=32768 \
 		< "$work/$name.fifo" > "$work/$name.log" 2>&1 &
 	pids+=($!)
@@ -79,7 +85,12 @@ for ((i = 0; i < PORTS; i++)); do
 		   --vdev "net_null$i,no-rx=1")
 done
 # The sink names in the mvt process differ from the base's only by number: keep them apart.
-spawn base "${base_args[@]}"
+if [ -n "$BASE_PLUGIN" ]; then
+	[ -f "$BASE_PLUGIN" ] || { echo "testpmd_rate.sh: no $BASE_PLUGIN" >&2; exit 2; }
+	spawn base "${mvt_args[@]}"
+else
+	spawn base "${base_args[@]}"
+fi
 spawn mvt "${mvt_args[@]}"
 
 prompts() { grep -o 'testpmd> ' "$work/$1.log" 2>/dev/null | wc -l; }
