@@ -1433,8 +1433,9 @@ test_busy_ring_still_polls(void)
 
 /*
  * A queue whose pool has a private area (as OVS-DPDK's, which keeps per-packet
- * state there) only ever gets mbufs from that pool, unicast and broadcast
- * copies alike; rxq_info reports it.
+ * state there), on a lower whose pool was made for another port's plain pool
+ * (the first one set up), only ever gets mbufs from its own pool, unicast and
+ * broadcast copies alike, each copy counted; rxq_info reports it.
  */
 static int
 test_app_pool_with_priv(void)
