@@ -72,7 +72,9 @@ static struct {
 static pthread_mutex_t profiles_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool profiles_watched;   /* the DESTROY event forgets a freed pool's profile */
 
+/* The callback's type (rte_mempool_event_callback) wants mp non-const. */
 static void
+/* cppcheck-suppress constParameter */
 pool_event(enum rte_mempool_event event, struct rte_mempool *mp, void *arg __rte_unused)
 {
 	unsigned int i;
