@@ -100,6 +100,7 @@ run_pass() {
 	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"
 	run_suite "${p}bench_quick" "$top/test/bench_quick.sh"
 	run_suite "${p}vm_endpoints" "$top/test/vm_endpoints.sh"
+	run_suite "${p}vm_vhost" "$top/test/vm_vhost.sh"
 	run_suite "${p}vhost_backend" "$top/test/vhost_backend.sh"
 }
 

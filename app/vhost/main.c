@@ -160,6 +160,7 @@ main(int argc, char **argv)
 		rte_lcore_count() - 1);
 	fflush(stdout);
 	while (!signalled) {
+		vm_queues_poll();
 		if (!control_poll())
 			usleep(2000);
 	}

@@ -113,6 +113,7 @@ struct qp {
 	struct rte_pmd_macvtap_file *file;
 	int vid;                        /* valid while active */
 	bool active;                    /* the guest runs: atomic, release on set */
+	bool attached;                  /* its tap file takes frames (TUNSETQUEUE); main lcore */
 	struct qp_stats stats;
 } __rte_cache_aligned;
 
@@ -135,6 +136,7 @@ struct vm {
 	uint64_t unserved_vrings;       /* the guest enabled a queue nobody serves */
 	uint64_t filter_refused;        /* MAC or promiscuous asked of an untrusted VM */
 	uint64_t vring_enabled[4];      /* bit per vring, atomics */
+	uint32_t queues_changed;        /* vrings enabled or disabled since the last look: atomic */
 	struct qp qps[MVH_MAX_QUEUES];
 };
 
@@ -164,6 +166,15 @@ int vm_set_mac(const char *name, const struct rte_ether_addr *mac);
 /* Guest receive filters: multicast list, allmulti, promisc (trusted only). */
 int vm_set_rx_filter(const char *name, const struct rte_ether_addr *mc, uint32_t nb_mc,
 		     int allmulti, int promisc);
+/*
+ * Attach the tap file of each queue pair the guest uses (both its vrings
+ * enabled; queue pair 0 always) and detach the others' (TUNSETQUEUE), as
+ * QEMU does with a kernel tap's queues, so that the driver spreads a VM's
+ * frames over the queue pairs its guest reads only. The callbacks flag the
+ * VMs whose vrings changed; this does the rest, with the workers held out of
+ * the driver. Main lcore only.
+ */
+void vm_queues_poll(void);
 /* rte_vhost callbacks, one table for every socket. */
 extern const struct rte_vhost_device_ops vm_vhost_ops;
 

@@ -265,6 +265,7 @@ qp_dict(struct rte_tel_data *q, const struct qp *qp)
 	rte_tel_data_start_dict(q);
 	rte_tel_data_add_dict_int(q, "lcore", (int)qp->lcore);
 	rte_tel_data_add_dict_int(q, "active", LOAD(qp->active));
+	rte_tel_data_add_dict_int(q, "attached", LOAD(qp->attached));
 	ADD_U64(q, s, rx_frames);
 	ADD_U64(q, s, rx_bytes);
 	ADD_U64(q, s, rx_guest_full);

@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
 #include <rte_bus_vdev.h>
@@ -136,6 +138,7 @@ cb_new_connection(int vid)
 	if (vm != NULL) {
 		vm->connections++;
 		memset(vm->vring_enabled, 0, sizeof(vm->vring_enabled));
+		__atomic_store_n(&vm->queues_changed, 1, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&vid_vm[vid], vm, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mvh.vm_lock);
@@ -158,6 +161,16 @@ cb_destroy_connection(int vid)
 	vm = __atomic_load_n(&vid_vm[vid], __ATOMIC_ACQUIRE);
 	if (vm != NULL)
 		MVH_LOG(INFO, "%s: disconnected (vhost device %d)\n", vm->conf.name, vid);
+}
+
+/* Whether the guest uses queue pair q: both its vrings enabled (queue pair 0: always). */
+static bool
+qp_used(const struct vm *vm, uint16_t q)
+{
+	uint64_t bits = 3ULL << (2 * q % 64);
+
+	return q == 0 || (__atomic_load_n(&vm->vring_enabled[2 * q / 64], __ATOMIC_ACQUIRE) &
+			  bits) == bits;
 }
 
 /* Start queue pair q of vm for the guest vid; no wait is needed to start one. */
@@ -190,11 +203,18 @@ cb_new_device(int vid)
 	vm->new_devices++;
 	__atomic_store_n(&vm->vid, vid, __ATOMIC_RELEASE);
 	vm->state = VM_RUNNING;
-	/* The queue pairs the guest has now; later ones start as their vrings come. */
+	/*
+	 * The queue pairs the guest uses now; later ones start as their vrings
+	 * are enabled. A pair whose vrings exist but are not enabled (a guest
+	 * with fewer CPUs than queue pairs) is not the guest's yet.
+	 */
 	for (q = 0; q < vm->conf.queues && 2u * q + 1 < nr_vring; q++) {
+		if (!qp_used(vm, q))
+			continue;
 		qp_start(vm, q, vid);
 		served++;
 	}
+	__atomic_store_n(&vm->queues_changed, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mvh.vm_lock);
 	MVH_LOG(INFO, "%s: guest running (vhost device %d): %u of %u queue pairs, features 0x%" PRIx64
 		" (csum %d tso4 %d tso6 %d mrg_rxbuf %d)\n",
@@ -259,9 +279,20 @@ cb_vring_state_changed(int vid, uint16_t queue_id, int enable)
 		}
 		return 0;
 	}
-	/* A queue pair that came after new_device starts once the guest runs. */
-	if (enable && __atomic_load_n(&vm->vid, __ATOMIC_ACQUIRE) == vid)
-		qp_start(vm, q, vid);
+	/* The main lcore attaches or detaches its tap file (vm_queues_poll). */
+	__atomic_store_n(&vm->queues_changed, 1, __ATOMIC_RELEASE);
+	/*
+	 * A queue pair the guest takes after new_device starts once both its
+	 * vrings are enabled; one it gives up stops (rte_vhost moves nothing
+	 * on a disabled vring, so no worker needs waiting for). Queue pair 0
+	 * stops with the device (destroy_device).
+	 */
+	if (__atomic_load_n(&vm->vid, __ATOMIC_ACQUIRE) == vid) {
+		if (enable && qp_used(vm, q))
+			qp_start(vm, q, vid);
+		else if (!enable && q != 0)
+			__atomic_store_n(&vm->qps[q].active, false, __ATOMIC_RELEASE);
+	}
 	return 0;
 }
 
@@ -337,6 +368,7 @@ port_create_paused(struct vm *vm, char *err, size_t err_len)
 		ret = rte_pmd_macvtap_file_open(vm->port_id, &vm->qps[q].file);
 		if (ret == 0 && rte_pmd_macvtap_file_queue(vm->qps[q].file) != q)
 			ret = -EBUSY;   /* another consumer holds a queue: not ours to share */
+		vm->qps[q].attached = ret == 0;
 		if (ret != 0) {
 			snprintf(err, err_len, "%s: opening tap file %u failed: %s", vm->port_name, q,
 				 rte_strerror(-ret));
@@ -572,6 +604,8 @@ vm_add(const struct vm_conf *conf, char *err, size_t err_len)
 	}
 	pthread_mutex_lock(&mvh.vm_lock);
 	vm->state = VM_WAITING;
+	/* No guest uses a queue pair but the first yet. */
+	__atomic_store_n(&vm->queues_changed, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mvh.vm_lock);
 	ret = socket_register(vm, err, err_len);
 	if (ret != 0) {
@@ -635,6 +669,52 @@ vm_remove_all(void)
 		if (name[0] != '\0')
 			vm_remove(name);
 	}
+}
+
+/* ---- queue pairs the guest uses, from the control side ---- */
+
+void
+vm_queues_poll(void)
+{
+	struct qp *change[MVH_MAX_VMS * MVH_MAX_QUEUES];
+	unsigned int i, n = 0;
+	uint16_t q;
+
+	/* Only this lcore adds and removes VMs: the table holds still here. */
+	pthread_mutex_lock(&mvh.vm_lock);
+	for (i = 0; i < MVH_MAX_VMS; i++) {
+		struct vm *vm = mvh.vms[i];
+
+		if (vm == NULL || vm->state == VM_REMOVING ||
+		    !__atomic_exchange_n(&vm->queues_changed, 0, __ATOMIC_ACQ_REL))
+			continue;
+		for (q = 1; q < vm->conf.queues; q++)
+			if (vm->qps[q].file != NULL && vm->qps[q].attached != qp_used(vm, q))
+				change[n++] = &vm->qps[q];
+	}
+	pthread_mutex_unlock(&mvh.vm_lock);
+	if (n == 0)
+		return;
+	/* A TUNSETQUEUE republishes the port's receive table: see workers_pause(). */
+	workers_pause();
+	for (i = 0; i < n; i++) {
+		struct qp *qp = change[i];
+		struct ifreq ifr = { .ifr_flags = qp->attached ? IFF_DETACH_QUEUE : IFF_ATTACH_QUEUE };
+		int ret = rte_pmd_macvtap_file_ioctl(qp->file, TUNSETQUEUE, &ifr);
+
+		if (ret == 0) {
+			__atomic_store_n(&qp->attached, !qp->attached, __ATOMIC_RELAXED);
+			MVH_LOG(INFO, "%s: queue %u %s\n", qp->vm->conf.name, qp->index,
+				qp->attached ? "attached: the guest uses it" :
+				"detached: the guest does not use it");
+		} else {
+			/* No memory for the port's new table: tried again at the next vring change. */
+			MVH_LOG(WARNING, "%s: queue %u stays %s: TUNSETQUEUE failed: %s\n",
+				qp->vm->conf.name, qp->index, qp->attached ? "attached" : "detached",
+				rte_strerror(-ret));
+		}
+	}
+	workers_resume();
 }
 
 /* ---- guest receive filters, from the control side ---- */

@@ -13,6 +13,7 @@
 #   NAME.serial   the guest's console (QEMU -serial file:)
 #   NAME.qemu     QEMU's own output
 #   NAME.cmdline  the command that started it
+#   NAME.agent    with vm_start --agent: the socket of its second serial port
 # State shared with the script that sources this file:
 #   vm_dir              where the files go (the test's $tmp); set it first
 #   vm_kernel vm_initrd the guest, after vm_prepare
@@ -23,6 +24,7 @@
 # Environment:
 #   VM_QEMU   the QEMU binary (default qemu-system-x86_64)
 #   VM_MEM    guest RAM (default 256M)
+#   VM_SMP    guest CPUs (default 1)
 #   VM_LIMIT  seconds any one VM may run before it is killed (default 90)
 
 declare -A vm_pid=() vm_rc=()
@@ -53,19 +55,27 @@ vm_prepare() {
 	vm_initrd=$out/initrd.img
 }
 
-# vm_start NAME [--netns NS] [--tap IFNAME [--vnet-hdr]] "JOB" QEMU_ARGS...:
+# vm_start NAME [--netns NS] [--tap IFNAME [--vnet-hdr]] [--agent] "JOB" QEMU_ARGS...:
 # boot a VM in the background. JOB is the guest's job, kernel command line
 # words (mvm_ip=10.1.2.3/24 mvm_ping=10.1.2.1 ...: see test/vm/init).
 # QEMU_ARGS are its network arguments (-netdev ... -device virtio-net-pci,...).
 # With --netns QEMU runs in that network namespace; with --tap it inherits a
 # file attached to the TAP interface IFNAME (test/vm/tapfd.py), whose number
-# replaces each "@TAPFD@" in QEMU_ARGS. The testpmd FIFO (fd 3) is not
+# replaces each "@TAPFD@" in QEMU_ARGS. With --agent the guest serves
+# commands after its job (mvm_agent=1) on a second serial port, the socket
+# $vm_dir/NAME.agent: see vm_agent. The testpmd FIFO (fd 3) is not
 # inherited. Returns 1 when QEMU cannot be started.
 vm_start() {
-	local name=$1 pre=() tap=() job limit=${VM_LIMIT:-90}
+	local name=$1 pre=() tap=() agent=() job limit=${VM_LIMIT:-90}
 	shift
 	while :; do
 		case $1 in
+		--agent)
+			rm -f "$vm_dir/$name.agent"
+			agent=(-chardev "socket,id=mvmagent,path=$vm_dir/$name.agent,server=on,wait=off"
+				-device "isa-serial,chardev=mvmagent")
+			shift
+			;;
 		--netns)
 			pre=(ip netns exec "$2")
 			shift 2
@@ -85,18 +95,28 @@ vm_start() {
 	done
 	job=$1
 	shift
+	[ ${#agent[@]} = 0 ] || job+=" mvm_agent=1"
 	local cmd=("${pre[@]}" timeout -k 3 "$limit" "${tap[@]}"
 		"${VM_QEMU:-qemu-system-x86_64}" -name "mvm-$name"
 		-nodefaults -no-user-config -display none -no-reboot
-		-accel tcg -cpu max -smp 1 -m "${VM_MEM:-256M}"
+		-accel tcg -cpu max -smp "${VM_SMP:-1}" -m "${VM_MEM:-256M}"
 		-kernel "$vm_kernel" -initrd "$vm_initrd"
 		-append "console=ttyS0 quiet panic=-1 $job"
-		-serial "file:$vm_dir/$name.serial" "$@")
+		-serial "file:$vm_dir/$name.serial" "${agent[@]}" "$@")
 	printf '%q ' "${cmd[@]}" >"$vm_dir/$name.cmdline"
 	: >"$vm_dir/$name.serial"
 	"${cmd[@]}" </dev/null >"$vm_dir/$name.qemu" 2>&1 3>&- &
 	vm_pid[$name]=$!
 	unset "vm_rc[$name]"
+}
+
+# vm_agent NAME SECONDS COMMAND: run the shell line COMMAND in VM NAME (started
+# with --agent, its MVM-AGENT line seen) and print its output; the status is
+# the command's, 124 when it did not end within SECONDS, 125 when the agent's
+# socket cannot be reached (test/vm/agent.py).
+vm_agent() {
+	python3 "$(cd "$(dirname "${BASH_SOURCE[0]}")/../vm" && pwd)/agent.py" \
+		"$vm_dir/$1.agent" "$2" "$3"
 }
 
 # vm_line NAME TAG: the rest of the guest's last "TAG: ..." line, or nothing.
@@ -131,6 +151,18 @@ vm_wait_exit() {
 	wait "$pid" 2>/dev/null
 	vm_rc[$name]=$?
 	vm_pid[$name]=""
+}
+
+# vm_crash NAME: kill VM NAME's QEMU at once (SIGKILL, as a crash would; not
+# through its timeout(1) wrapper, which then ends) and reap it.
+vm_crash() {
+	local pid=${vm_pid[$1]:-} kids
+	[ -n "$pid" ] || return 0
+	kids=$(pgrep -P "$pid" 2>/dev/null)
+	# shellcheck disable=SC2086  # one word per pid
+	[ -z "$kids" ] || kill -KILL $kids 2>/dev/null
+	# Without bash's "Killed" notice: timeout(1) ends by its child's signal.
+	vm_wait_exit "$1" 10 2>/dev/null
 }
 
 # vm_verdict NAME: nothing when the guest's verdict is PASS and QEMU ended

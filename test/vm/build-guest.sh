@@ -99,10 +99,10 @@ visit() {
 for m in $WANT; do visit "$m"; done
 
 root=$work/root
-mkdir -p "$root"/{bin,dev,proc,sys,etc,lib/modules}
+mkdir -p "$root"/{bin,dev,proc,sys,etc,tmp,lib/modules}
 cp "$busybox" "$root/bin/busybox"
 for applet in sh mount insmod ip ping sleep cat cut sed awk sysctl sync poweroff reboot \
-	nc dd timeout head; do
+	nc dd timeout head stty taskset sha256sum grep wc tail tr seq kill arp; do
 	ln -s busybox "$root/bin/$applet"
 done
 cp "$here/init" "$root/init"

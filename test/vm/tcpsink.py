@@ -3,20 +3,26 @@
 # Copyright(c) 2026 The net_macvtap authors
 """The server side of the guest's mvm_tcp job (test/vm/init).
 
-    tcpsink.py ADDR PORT BYTES SECONDS REPORT
+    tcpsink.py [--sha256] ADDR PORT BYTES SECONDS REPORT
 
 Listens on ADDR:PORT, takes one connection, reads until BYTES bytes came (or
 the peer closed, or SECONDS passed since the start), answers "got N" with
 the count and closes. Writes to the file REPORT "listening" once it listens,
-then one line: "got N" or "none: <why>". Exit 0 when all BYTES came; it
+then one line: "got N" or "none: <why>". With --sha256 the answer and that
+line are "got N <SHA-256 of the bytes, hex>". Exit 0 when all BYTES came; it
 never runs for much longer than SECONDS.
 """
+import hashlib
 import socket
 import sys
 import time
 
 
 def main(argv):
+    digest = None
+    if argv and argv[0] == "--sha256":
+        digest = hashlib.sha256()
+        argv = argv[1:]
     addr, port, want, limit = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
     report = open(argv[4], "w")
 
@@ -47,13 +53,18 @@ def main(argv):
             if not data:
                 break
             got += len(data)
-        conn.sendall(b"got %d\n" % got)
+            if digest is not None:
+                digest.update(data)
+        result = "got %d" % got
+        if digest is not None:
+            result += " " + digest.hexdigest()
+        conn.sendall(result.encode() + b"\n")
     except OSError as e:
         say("none: %s after %d bytes" % (e, got))
         return 1
     finally:
         conn.close()
-    say("got %d" % got)
+    say(result)
     return 0 if got >= want else 1
 
 
