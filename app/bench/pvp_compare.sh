@@ -153,6 +153,7 @@ NAP_PID=
 PIDS=()          # every process this script started, but OVS's
 PREFIXES=()      # every EAL --file-prefix it used
 PHASE_RESULTS=()
+MEASURE_PID=
 
 # owned PID: the process runs, from this run's work directory.
 owned() {
@@ -194,6 +195,7 @@ ovs_down() {
 cleanup() {
 	local rc=$?
 	guard_release
+	[ -n "${MEASURE_PID:-}" ] && kill "$MEASURE_PID" 2>/dev/null
 	[ -n "$WORK" ] && stop_pids "${PIDS[@]}"
 	ovs_down
 	eal_runtime_clean "${PREFIXES[@]}"
@@ -216,6 +218,7 @@ command -v "$PY" >/dev/null || skip "python3 not found"
 [ -f "$PLUGIN" ] || skip "$PLUGIN is not built"
 [ -x "$TESTPMD" ] || skip "$TESTPMD not found (package dpdk)"
 command -v taskset >/dev/null || skip "taskset not found (util-linux)"
+command -v unshare >/dev/null || skip "unshare not found (util-linux)"
 if [ -n "$PERF_DIR" ]; then command -v perf >/dev/null || skip "--perf: perf not found"; fi
 mapfile -t CPUS < <(usable_cpus)
 [ "${#CPUS[@]}" -ge 2 ] || skip "needs 2 usable CPUs, has ${#CPUS[@]}"
@@ -401,7 +404,12 @@ start_ovs() {
 	ovs_dpdk_config "$PMD_MASK" \
 		"--no-huge --legacy-mem -m 2048 --file-prefix=$pfx --no-pci --vdev $lower" ||
 		fail "$PHASE: ovs-normal: could not configure DPDK in the database"
-	ovs_vswitchd_start "$FE_CPU"
+	# In a network namespace of its own: the netdev datapath creates kernel
+	# tap devices (ovs-netdev, br0) that another OVS on the machine may hold.
+	unshare --net -- taskset -c "$FE_CPU" "$OVS_DPDK_BIN" "unix:$DB_SOCK" \
+		--pidfile="$OVS_WORK/ovs-vswitchd.pid" --unixctl="$VS_CTL" \
+		--log-file="$VSLOG" --no-chdir >"$OVS_WORK/ovs-vswitchd.out" 2>&1 &
+	VS_PID=$!
 	ovs_vswitchd_wait || fail "$PHASE: ovs-normal: ovs-vswitchd-dpdk did not start: $(ovs_log_errors 3)"
 	"${VSCTL[@]}" add-br "$br" -- set bridge "$br" datapath_type=netdev ||
 		fail "$PHASE: ovs-normal: could not create a netdev bridge"
@@ -463,7 +471,12 @@ EOF
 	echo "# $PHASE: measuring ${groups[*]}" >&2
 	LAST_LOG=
 	out=$dir/result.json
-	"$PY" "$HERE/pvp_rounds.py" measure "$dir/spec.json" "$out" || fail "$PHASE: measuring failed"
+	# In the background, so that a signal (the watchdog's, a ^C) is handled
+	# at once rather than after the rounds.
+	"$PY" "$HERE/pvp_rounds.py" measure "$dir/spec.json" "$out" &
+	MEASURE_PID=$!
+	wait "$MEASURE_PID" || fail "$PHASE: measuring failed"
+	MEASURE_PID=
 	PHASE_RESULTS+=("$out")
 	stop_pids "${PIDS[@]:$before}"
 	ovs_down
