@@ -34,8 +34,9 @@ All groups start paused. Round r resumes the groups one at a time, in an order
 rotated by r (so that no configuration always follows the same one), lets
 each warm up, samples its counters, waits the window, samples again and pauses
 it. Each counter's rate is its own difference over its own sampling times.
-Per group and round: Mpps back on the wire (the lower's TX), into the guests
-(their ports' RX), out of them (their TX); the share of the window that the
+Per group and round: Mpps back on the wire (the lower's TX), read from the
+wire (the lower's RX: what the switch took in, dropped frames included), into
+the guests (their ports' RX), out of them (their TX); the share of the window that the
 forwarding thread ran and that the frontends ran (1.0: a whole core each),
 and the load average. The ratios ours/other are taken round by round (both
 figures from adjacent windows) and quoted as median and spread (min-max).
@@ -144,21 +145,25 @@ def loadavg():
         return [float(x) for x in f.read().split()[:3]]
 
 
-def ovs_tx(cmd, port):
+def ovs_rx_tx(cmd, port):
+    """RX and TX packets of an OVS port (dpctl/show -s)."""
     out = subprocess.run(cmd + ["dpctl/show", "-s", "netdev@ovs-netdev"], capture_output=True,
                          text=True, timeout=20)
     if out.returncode != 0:
         raise Fail("%s dpctl/show failed: %s" % (" ".join(cmd[:1]), out.stderr.strip()))
-    name = None
+    name, rx = None, None
     for line in out.stdout.splitlines():
         m = re.match(r"^  port \d+: (\S+)", line)
         if m:
             name = m.group(1)
             continue
-        m = re.match(r"^    TX packets:(\d+)", line)
+        m = re.match(r"^    RX packets:(\d+)", line)
         if m and name == port:
-            return int(m.group(1))
-    raise Fail("ovs port %s has no TX counter in dpctl/show" % port)
+            rx = int(m.group(1))
+        m = re.match(r"^    TX packets:(\d+)", line)
+        if m and name == port and rx is not None:
+            return rx, int(m.group(1))
+    raise Fail("ovs port %s has no RX and TX counters in dpctl/show" % port)
 
 
 class Group:
@@ -208,11 +213,12 @@ class Group:
             v = self.wire_tel.query("/ethdev/stats,%d" % self.wire["port"])
             if not isinstance(v, dict):
                 raise Fail("%s: no stats for port %d" % (self.name, self.wire["port"]))
-            v = v["opackets"]
+            rx, tx = v["ipackets"], v["opackets"]
         else:
-            v = ovs_tx(self.wire["appctl"], self.wire["port"])
+            rx, tx = ovs_rx_tx(self.wire["appctl"], self.wire["port"])
         t1 = time.monotonic()
-        s["wire"] = (v, (t0 + t1) / 2)
+        s["wire"] = (tx, (t0 + t1) / 2)
+        s["wire_rx"] = (rx, (t0 + t1) / 2)
         for i, g in enumerate(self.guests):
             t0 = time.monotonic()
             v = g.query("/ethdev/stats,0")
@@ -250,6 +256,7 @@ def measure(g, warmup, window):
     n = len(g.guests)
     r = {
         "wire_mpps": rate(s0, s1, "wire") / 1e6,
+        "wire_rx_mpps": rate(s0, s1, "wire_rx") / 1e6,
         "guests_rx_mpps": sum(rate(s0, s1, "rx%d" % i) for i in range(n)) / 1e6,
         "guests_tx_mpps": sum(rate(s0, s1, "tx%d" % i) for i in range(n)) / 1e6,
         "per_vm_rx_mpps": [rate(s0, s1, "rx%d" % i) / 1e6 for i in range(n)],
@@ -286,9 +293,11 @@ def profile(g, spec, outdir):
     if rec.returncode != 0:
         return "perf record failed: %s" % rec.stderr.strip()[-200:]
     with open(base + ".txt", "w") as f:
-        subprocess.run(["perf", "report", "-i", base + ".data", "--stdio", "--no-children",
-                        "--percent-limit", "0.5", "--sort", "dso,symbol", "-g", "none"],
-                       stdout=f, stderr=subprocess.DEVNULL, timeout=300)
+        for sort in ("dso", "dso,symbol"):
+            f.flush()
+            subprocess.run(["perf", "report", "-i", base + ".data", "--stdio", "--no-children",
+                            "--percent-limit", "0.5", "--sort", sort, "-g", "none"],
+                           stdout=f, stderr=subprocess.DEVNULL, timeout=300)
     return base + ".txt"
 
 
@@ -377,6 +386,7 @@ def main():
         d = {
             "mpps": spread(hl),
             "wire_mpps": spread([x["wire_mpps"] for x in rs]),
+            "wire_rx_mpps": spread([x["wire_rx_mpps"] for x in rs]),
             "guests_rx_mpps": spread([x["guests_rx_mpps"] for x in rs]),
             "guests_tx_mpps": spread([x["guests_tx_mpps"] for x in rs]),
             "per_lcore_mpps": statistics.median(hl),       # one forwarding lcore/PMD
@@ -387,11 +397,13 @@ def main():
         }
         res["groups"][g.name] = d
         if kind == "pvp":
-            print("pvp-compare: %s %-10s wire %6.3f Mpps (%.3f-%.3f), into guests %6.3f, "
-                  "per lcore %.3f, per VM %.3f; worker cpu %.2f, frontends cpu %.2f"
+            print("pvp-compare: %s %-10s back on the wire %6.3f Mpps (%.3f-%.3f), into guests "
+                  "%6.3f, per lcore %.3f, per VM %.3f; read from the wire %.3f; worker cpu %.2f, "
+                  "frontends cpu %.2f"
                   % (tag, g.name, d["wire_mpps"]["median"], d["wire_mpps"]["min"],
                      d["wire_mpps"]["max"], d["guests_rx_mpps"]["median"], d["per_lcore_mpps"],
-                     d["per_vm_mpps"], d["worker_cpu"]["median"], d["frontends_cpu"]["median"]))
+                     d["per_vm_mpps"], d["wire_rx_mpps"]["median"], d["worker_cpu"]["median"],
+                     d["frontends_cpu"]["median"]))
         else:
             print("pvp-compare: %s %-10s into B %6.3f Mpps (%.3f-%.3f), out of A %6.3f; "
                   "worker cpu %.2f, frontends cpu %.2f"
