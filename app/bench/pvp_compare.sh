@@ -227,6 +227,9 @@ SW_CPU=${CPUS[-1]}
 # OVS: its PMD on the switch CPU, ovsdb-server and ovs-vswitchd's other threads
 # with the frontends (test/lib/ovs.sh's variables).
 PMD_CORE=$SW_CPU
+# This script, pvp_rounds.py and whatever they start: on the frontends' CPU
+# unless told otherwise (the switches' forwarding threads are).
+taskset -cp "$FE_CPU" $$ >/dev/null || skip "taskset -cp $FE_CPU failed"
 PMD_MASK=$(printf '0x%x' $((1 << SW_CPU)))
 OVS_WHY=
 if [ "$OVS" = 0 ]; then
@@ -250,7 +253,7 @@ GEN_MAC=02:00:00:00:00:fe
 vm_mac() { printf '02:4d:56:%02x:%02x:%02x' $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 
 {
-	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc --all) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# switch thread on CPU $SW_CPU, frontends and the rest on CPU $FE_CPU;" \
 		"rounds $ROUNDS, warm-up ${WARMUP} s, window ${WINDOW} s"
 } >&2

@@ -39,7 +39,10 @@ wire (the lower's RX: what the switch took in, dropped frames included), into
 the guests (their ports' RX), out of them (their TX); the share of the window that the
 forwarding thread ran and that the frontends ran (1.0: a whole core each),
 and the load average. The ratios ours/other are taken round by round (both
-figures from adjacent windows) and quoted as median and spread (min-max).
+figures from adjacent windows) and quoted as median and spread (min-max);
+the same per lcore-second (each figure divided by the share of its window
+that its forwarding thread ran), which tells the switches apart when other
+load takes part of the switch's core (the targets are judged on the first).
 
 Prints one line per group and per ratio (prefix "pvp-compare:"), writes OUT
 with every round. Exit 0 with figures, 1 when a process died or a counter
@@ -273,6 +276,10 @@ def headline(kind, r):
     return r["wire_mpps"] if kind == "pvp" else r["guests_rx_mpps"]
 
 
+def per_cpu(kind, r):
+    return headline(kind, r) / r["worker_cpu"] if r["worker_cpu"] > 0.02 else 0.0
+
+
 def spread(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs)}
 
@@ -389,7 +396,12 @@ def main():
             "wire_rx_mpps": spread([x["wire_rx_mpps"] for x in rs]),
             "guests_rx_mpps": spread([x["guests_rx_mpps"] for x in rs]),
             "guests_tx_mpps": spread([x["guests_tx_mpps"] for x in rs]),
-            "per_lcore_mpps": statistics.median(hl),       # one forwarding lcore/PMD
+            # One forwarding lcore (PMD thread): per lcore is the figure itself;
+            # per lcore-second divides by the share of the window that the
+            # thread ran, the same figure on a machine where others took
+            # part of its core.
+            "per_lcore_mpps": statistics.median(hl),
+            "per_lcore_second_mpps": spread([per_cpu(kind, x) for x in rs]),
             "per_vm_mpps": statistics.median(hl) / vms if kind == "pvp" else None,
             "worker_cpu": spread([x["worker_cpu"] for x in rs]),
             "frontends_cpu": spread([x["frontends_cpu"] for x in rs]),
@@ -398,18 +410,20 @@ def main():
         res["groups"][g.name] = d
         if kind == "pvp":
             print("pvp-compare: %s %-10s back on the wire %6.3f Mpps (%.3f-%.3f), into guests "
-                  "%6.3f, per lcore %.3f, per VM %.3f; read from the wire %.3f; worker cpu %.2f, "
-                  "frontends cpu %.2f"
+                  "%6.3f, per lcore %.3f (per lcore-second %.3f), per VM %.3f; read from the "
+                  "wire %.3f; worker cpu %.2f, frontends cpu %.2f"
                   % (tag, g.name, d["wire_mpps"]["median"], d["wire_mpps"]["min"],
                      d["wire_mpps"]["max"], d["guests_rx_mpps"]["median"], d["per_lcore_mpps"],
-                     d["per_vm_mpps"], d["wire_rx_mpps"]["median"], d["worker_cpu"]["median"],
+                     d["per_lcore_second_mpps"]["median"], d["per_vm_mpps"],
+                     d["wire_rx_mpps"]["median"], d["worker_cpu"]["median"],
                      d["frontends_cpu"]["median"]))
         else:
-            print("pvp-compare: %s %-10s into B %6.3f Mpps (%.3f-%.3f), out of A %6.3f; "
-                  "worker cpu %.2f, frontends cpu %.2f"
+            print("pvp-compare: %s %-10s into B %6.3f Mpps (%.3f-%.3f), per lcore-second %.3f, "
+                  "out of A %6.3f; worker cpu %.2f, frontends cpu %.2f"
                   % (tag, g.name, d["guests_rx_mpps"]["median"], d["guests_rx_mpps"]["min"],
-                     d["guests_rx_mpps"]["max"], d["guests_tx_mpps"]["median"],
-                     d["worker_cpu"]["median"], d["frontends_cpu"]["median"]))
+                     d["guests_rx_mpps"]["max"], d["per_lcore_second_mpps"]["median"],
+                     d["guests_tx_mpps"]["median"], d["worker_cpu"]["median"],
+                     d["frontends_cpu"]["median"]))
     short = [(g.name, i) for g in groups for i, x in enumerate(g.rounds)
              if x["worker_cpu"] < 0.9 or x["frontends_cpu"] < 0.9]
     if short:
@@ -426,10 +440,15 @@ def main():
                      for a, b in zip(ours["rounds"], o["rounds"])]
         sp = spread(per_round)
         met = sp["median"] >= target
-        res["ratios"]["ours/" + other] = dict(sp, target=target, met=met, rounds=per_round)
-        print("pvp-compare: %s ours/%s = %.2f (rounds %.2f-%.2f), target %.1fx: %s"
+        norm = spread([per_cpu(kind, a) / per_cpu(kind, b) if per_cpu(kind, b) > 0 else 0.0
+                       for a, b in zip(ours["rounds"], o["rounds"])])
+        res["ratios"]["ours/" + other] = dict(sp, target=target, met=met, rounds=per_round,
+                                              per_lcore_second=norm)
+        print("pvp-compare: %s ours/%s = %.2f (rounds %.2f-%.2f), target %.1fx: %s; "
+              "per lcore-second %.2f (%.2f-%.2f)"
               % (tag, other, sp["median"], sp["min"], sp["max"], target,
-                 "met" if met else "NOT met (%.0f%% short)" % (100 * (1 - sp["median"] / target))))
+                 "met" if met else "NOT met (%.0f%% short)" % (100 * (1 - sp["median"] / target)),
+                 norm["median"], norm["min"], norm["max"]))
     for name, path in res["profiles"].items():
         if path:
             print("pvp-compare: %s profile of %s's forwarding thread: %s" % (tag, name, path))
