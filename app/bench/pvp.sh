@@ -15,6 +15,8 @@
 # into the guests, and frames the guests' rings had no room for. Needs root
 # only for /var/run/dpdk. On a 2-core machine the frontends and the backend
 # share the cores: the figures are then the machine's, not the backend's.
+# The comparison with testpmd io forwarding and OVS-DPDK, in alternating
+# rounds with the same frames and pinning, is app/bench/pvp_compare.sh.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD

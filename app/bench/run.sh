@@ -6,7 +6,9 @@
 #   sudo bash app/bench/run.sh [--quick] [--no-ovs] [--no-kernel] [--no-huge]
 # Installs what it needs (apt), builds, reserves hugepages for the run (and
 # gives them back), runs dpdk-macvtap-bench over the full sweep, then the
-# OVS-DPDK and kernel-macvtap comparisons where this machine has them.
+# OVS-DPDK and kernel-macvtap comparisons where this machine has them, and
+# the VM backend's PVP comparison (pvp_compare.sh: dpdk-macvtap-vhost against
+# testpmd io forwarding and OVS-DPDK NORMAL, virtio_user VMs).
 # Results go to build/bench-results/<date>/: bench.csv, bench.json,
 # bench.png, the comparisons' JSON, and the log of every command.
 set -u
@@ -20,7 +22,7 @@ for a in "$@"; do
 	--no-ovs) ovs=0 ;;
 	--no-kernel) kernel=0 ;;
 	--no-huge) huge=0 ;;
-	-h|--help) sed -n '3,11p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,13p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
@@ -114,6 +116,14 @@ done
 c=(bash app/bench/seqpacket_rate.sh --json "$out/seqpacket.json")
 echo "\$ ${c[*]}" | tee -a "$log"
 "${c[@]}" 2>&1 | grep -E '^(seqpacket|SKIP|FAIL)' | tee -a "$log"
+# The VM backend (app/vhost/), wire -> VMs -> wire with 1 and 8 virtio_user
+# VMs and VM to VM, against stock testpmd io forwarding and OVS-DPDK NORMAL,
+# alternating rounds in one run (issue 10's targets: 1.3x and 2x).
+c=(bash app/bench/pvp_compare.sh --json "$out/pvp.json")
+[ "$quick" = 1 ] && c+=(--quick)
+[ "$ovs" = 0 ] && c+=(--no-ovs)
+echo "\$ ${c[*]}" | tee -a "$log"
+"${c[@]}" 2>&1 | grep -E '^(pvp-compare|SKIP|FAIL)' | tee -a "$log"
 python3 - "$out" <<'PY' 2>&1 | tee -a "$log"
 import json, os, sys
 out = sys.argv[1]
