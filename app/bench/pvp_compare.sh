@@ -29,10 +29,16 @@
 #     the VM's MAC to 02:00:00:00:00:fe, through the switch, to the wire.
 #     Measured: Mpps back on the wire (the lower's TX counter), Mpps into the
 #     guests (their ports' RX), per forwarding lcore (there is one) and per VM.
-#   v2v: two VMs in bridge mode; VM A runs testpmd 'txonly' (64-byte UDP
-#     frames from its MAC to B's), VM B 'rxonly'; the lower is a quiet
-#     net_null (no-rx=1). Measured: Mpps into B. ours against ovs-normal
-#     (testpmd io forwarding does not switch by MAC).
+#   v2v: two VMs in bridge mode, A and B, the two ports of ONE frontend
+#     (testpmd 'mac' forwarding, paired ports, --tx-first): A sends to B's
+#     MAC and B to A's, and whatever a VM receives it sends again, to the
+#     other VM's MAC, so two loops of V2V_BURST frames each go VM to VM
+#     through the switch and back; the lower is a quiet net_null (no-rx=1).
+#     Measured: Mpps into the guests (both directions). ours against
+#     ovs-normal (testpmd io forwarding does not switch by MAC). A sender and
+#     a receiver in two processes would share CPU 0 in scheduler slices, and
+#     the receiver could take only one ring of frames per slice of the
+#     sender's: that measures the scheduler, not the switch.
 #
 # Pinning, the same in every configuration: the switch's forwarding thread
 # (our worker lcore, testpmd's forwarding lcore, OVS's PMD thread) alone on
