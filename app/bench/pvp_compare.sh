@@ -29,10 +29,16 @@
 #     the VM's MAC to 02:00:00:00:00:fe, through the switch, to the wire.
 #     Measured: Mpps back on the wire (the lower's TX counter), Mpps into the
 #     guests (their ports' RX), per forwarding lcore (there is one) and per VM.
-#   v2v: two VMs in bridge mode; VM A runs testpmd 'txonly' (64-byte UDP
-#     frames from its MAC to B's), VM B 'rxonly'; the lower is a quiet
-#     net_null (no-rx=1). Measured: Mpps into B. ours against ovs-normal
-#     (testpmd io forwarding does not switch by MAC).
+#   v2v: two VMs in bridge mode, A and B, the two ports of ONE frontend
+#     (testpmd 'mac' forwarding, paired ports, --tx-first): A sends to B's
+#     MAC and B to A's, and whatever a VM receives it sends again, to the
+#     other VM's MAC, so two loops of V2V_BURST frames each go VM to VM
+#     through the switch and back; the lower is a quiet net_null (no-rx=1).
+#     Measured: Mpps into the guests (both directions). ours against
+#     ovs-normal (testpmd io forwarding does not switch by MAC). A sender and
+#     a receiver in two processes would share CPU 0 in scheduler slices, and
+#     the receiver could take only one ring of frames per slice of the
+#     sender's: that measures the scheduler, not the switch.
 #
 # Pinning, the same in every configuration: the switch's forwarding thread
 # (our worker lcore, testpmd's forwarding lcore, OVS's PMD thread) alone on
@@ -250,6 +256,8 @@ TAG="pvpc$$"
 watchdog_start "$TIMEOUT" "$WORK/timed-out"
 
 GEN_MAC=02:00:00:00:00:fe
+# VM to VM: frames each VM port sends at the start, and the frontend's burst.
+V2V_BURST=128
 vm_mac() { printf '02:4d:56:%02x:%02x:%02x' $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 
 {
@@ -271,46 +279,58 @@ json_ints() {
 }
 
 # ---------------------------------------------------------------- frontends
-# fe_start DIR GROUP I MAC ROLE: one frontend (a VM): testpmd with a
-# net_virtio_user port in server mode, all of it on FE_CPU. ROLE: mac
-# (return every frame to GEN_MAC), txonly:PEER, rxonly. Sets FE_PID, FE_PFX.
+# fe_start DIR GROUP I MAC ROLE: one frontend: testpmd with a
+# net_virtio_user port in server mode, all of it on FE_CPU. ROLE mac: one VM
+# (MAC) that returns every frame to GEN_MAC. ROLE v2v: VMs A and B as two
+# ports of one process (MAC unused), see the v2v phase. Sets FE_PID, FE_PFX.
 fe_start() {
-	local dir=$1 g=$2 i=$3 mac=$4 role=$5 fwd
-	case "$role" in
-	mac) fwd=(--forward-mode=mac --eth-peer="0,$GEN_MAC") ;;
-	txonly:*) fwd=(--forward-mode=txonly --eth-peer="0,${role#txonly:}") ;;
-	rxonly) fwd=(--forward-mode=rxonly) ;;
-	esac
+	local dir=$1 g=$2 i=$3 mac=$4 role=$5 vports fwd
 	FE_PFX="${TAG}_${PHASE}_${g}_fe$i"
 	PREFIXES+=("$FE_PFX")
-	rm -f "$dir/$g-vm$i.sock"
+	if [ "$role" = mac ]; then
+		rm -f "$dir/$g-vm$i.sock"
+		vports=(--vdev "net_virtio_user0,path=$dir/$g-vm$i.sock,mac=$mac,server=1")
+		fwd=(--forward-mode=mac --eth-peer="0,$GEN_MAC")
+	else
+		rm -f "$dir/$g-vm0.sock" "$dir/$g-vm1.sock"
+		vports=(--vdev "net_virtio_user0,path=$dir/$g-vm0.sock,mac=$(vm_mac 0),server=1"
+		       --vdev "net_virtio_user1,path=$dir/$g-vm1.sock,mac=$(vm_mac 1),server=1")
+		fwd=(--forward-mode=mac --eth-peer="0,$(vm_mac 1)" --eth-peer="1,$(vm_mac 0)"
+		     --tx-first --burst="$V2V_BURST")
+	fi
 	taskset -c "$FE_CPU" "$TESTPMD" --no-huge -m 256 --no-pci --lcores "0@$FE_CPU,1@$FE_CPU" \
-		--file-prefix "$FE_PFX" --log-level=lib.eal:warning \
-		--vdev "net_virtio_user0,path=$dir/$g-vm$i.sock,mac=$mac,server=1" \
+		--file-prefix "$FE_PFX" --log-level=lib.eal:warning "${vports[@]}" \
 		-- --total-num-mbufs=4096 "${fwd[@]}" --auto-start --stats-period=100 \
 		>"$dir/$g-fe$i.log" 2>&1 </dev/null &
 	FE_PID=$!
 	PIDS+=("$FE_PID")
 }
 
-# frontends DIR GROUP N: the group's N frontends; sets FE_PIDS, FE_PFXS.
+# frontends DIR GROUP N: the group's N frontends; sets FE_PIDS, FE_PFXS
+# (the VMs' ports for pvp_rounds.py). VM to VM, both VMs are the two ports of
+# one frontend (see the v2v phase).
 frontends() {
-	local dir=$1 g=$2 n=$3 i role
+	local dir=$1 g=$2 n=$3 i want=$3 k all
 	FE_PIDS=()
 	FE_PFXS=()
-	for ((i = 0; i < n; i++)); do
-		role=mac
-		if [ "$KIND" = v2v ]; then
-			if [ "$i" = 0 ]; then role="txonly:$(vm_mac 1)"; else role=rxonly; fi
-		fi
-		fe_start "$dir" "$g" "$i" "$(vm_mac "$i")" "$role"
-		FE_PIDS+=("$FE_PID")
-		FE_PFXS+=("$FE_PFX")
-	done
+	if [ "$KIND" = v2v ]; then
+		fe_start "$dir" "$g" 0 "" v2v
+		FE_PIDS=("$FE_PID")
+		FE_PFXS=("$FE_PFX/0" "$FE_PFX/1")
+		# Its ports are probed in turn, each waiting for its switch: the
+		# second socket appears once the first is connected.
+		want=1
+	else
+		for ((i = 0; i < n; i++)); do
+			fe_start "$dir" "$g" "$i" "$(vm_mac "$i")" mac
+			FE_PIDS+=("$FE_PID")
+			FE_PFXS+=("$FE_PFX")
+		done
+	fi
 	# Each listens before its switch connects.
 	for ((i = 0; i < 50; i++)); do
-		local all=1 k
-		for ((k = 0; k < n; k++)); do [ -S "$dir/$g-vm$k.sock" ] || all=0; done
+		all=1
+		for ((k = 0; k < want; k++)); do [ -S "$dir/$g-vm$k.sock" ] || all=0; done
 		[ "$all" = 1 ] && return 0
 		sleep 0.1
 	done

@@ -23,7 +23,9 @@ an optional perf directory and seconds, and its groups (files), each:
     wire      where frames back on the wire are counted: {"tel": PREFIX,
               "port": N} (ethdev opackets through DPDK telemetry) or
               {"appctl": [ovs-appctl ...], "port": NAME} (dpctl/show -s)
-    guests    the frontends' EAL prefixes, in VM order (each has port 0)
+    guests    the VMs' ports, in VM order: "PREFIX" (the frontend's port 0) or
+              "PREFIX/N" (its port N; VM to VM, both VMs are ports of one
+              frontend process)
     fe_pids   the frontends' processes (their CPU time is sampled)
     worker    {"pid": P, "comm": PREFIX}: the switch's forwarding thread
               (its CPU time is sampled; perf records it)
@@ -174,7 +176,13 @@ class Group:
         self.name = spec["name"]
         self.pids = spec["pids"]
         self.wire = spec["wire"]
-        self.guests = [Telemetry(p) for p in spec["guests"]]
+        tel = {}
+        self.guests = []
+        for x in spec["guests"]:
+            prefix, _, port = x.partition("/")
+            if prefix not in tel:
+                tel[prefix] = Telemetry(prefix)
+            self.guests.append((tel[prefix], int(port or 0)))
         self.fe_pids = spec.get("fe_pids", [])
         self.worker = spec.get("worker")
         self.ports = spec.get("ports", {})
@@ -222,12 +230,12 @@ class Group:
         t1 = time.monotonic()
         s["wire"] = (tx, (t0 + t1) / 2)
         s["wire_rx"] = (rx, (t0 + t1) / 2)
-        for i, g in enumerate(self.guests):
+        for i, (g, port) in enumerate(self.guests):
             t0 = time.monotonic()
-            v = g.query("/ethdev/stats,0")
+            v = g.query("/ethdev/stats,%d" % port)
             t1 = time.monotonic()
             if not isinstance(v, dict):
-                raise Fail("%s: frontend %d (%s) has no port 0" % (self.name, i, g.prefix))
+                raise Fail("%s: VM %d (%s) has no port %d" % (self.name, i, g.prefix, port))
             s["rx%d" % i] = (v["ipackets"], (t0 + t1) / 2)
             s["tx%d" % i] = (v["opackets"], (t0 + t1) / 2)
         t = time.monotonic()
@@ -272,7 +280,7 @@ def measure(g, warmup, window):
 
 
 def headline(kind, r):
-    """The figure that is compared: back on the wire (pvp), into the receiving VM (v2v)."""
+    """The figure that is compared: back on the wire (pvp), into the guests (v2v)."""
     return r["wire_mpps"] if kind == "pvp" else r["guests_rx_mpps"]
 
 
@@ -338,8 +346,9 @@ def ready(path, kind, timeout):
                     g.pause()
                     return 0
             else:
-                if s["rx%d" % (n - 1)][0] == 0:
-                    why = "the receiving VM got nothing"
+                idle = [i for i in range(n) if s["rx%d" % i][0] == 0]
+                if idle:
+                    why = "VM(s) %s received nothing" % idle
                 else:
                     g.pause()
                     return 0
@@ -418,8 +427,8 @@ def main():
                      d["wire_rx_mpps"]["median"], d["worker_cpu"]["median"],
                      d["frontends_cpu"]["median"]))
         else:
-            print("pvp-compare: %s %-10s into B %6.3f Mpps (%.3f-%.3f), per lcore-second %.3f, "
-                  "out of A %6.3f; worker cpu %.2f, frontends cpu %.2f"
+            print("pvp-compare: %s %-10s VM to VM %6.3f Mpps into the guests (%.3f-%.3f), "
+                  "per lcore-second %.3f, out of them %6.3f; worker cpu %.2f, frontends cpu %.2f"
                   % (tag, g.name, d["guests_rx_mpps"]["median"], d["guests_rx_mpps"]["min"],
                      d["guests_rx_mpps"]["max"], d["per_lcore_second_mpps"]["median"],
                      d["guests_tx_mpps"]["median"], d["worker_cpu"]["median"],
