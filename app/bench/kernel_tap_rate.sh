@@ -50,6 +50,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 SRC="$HERE/kernel_tap_rate.c"
 # shellcheck source-path=SCRIPTDIR source=../../test/lib/common.sh
 . "$ROOT/test/lib/common.sh"
+debian_python_first
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 

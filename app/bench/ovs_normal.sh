@@ -41,6 +41,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../../test/lib/common.sh
 . "$ROOT/test/lib/common.sh"
+debian_python_first
 # shellcheck source-path=SCRIPTDIR source=../../test/lib/ovs.sh
 . "$ROOT/test/lib/ovs.sh"
 # shellcheck source-path=SCRIPTDIR source=lib.sh

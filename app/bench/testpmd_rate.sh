@@ -30,6 +30,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=../../test/lib/common.sh
 . "$ROOT/test/lib/common.sh"
+debian_python_first
 build=${MACVTAP_BUILD_DIR:-$ROOT/build}
 testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
 PORTS=1 ROUNDS=5 WINDOW=2 JSON='' BASE_PLUGIN=''

@@ -113,6 +113,19 @@ test_env() {
 	plugin=${MACVTAP_PLUGIN:-$build/drivers/net/macvtap/librte_net_macvtap.so}
 	testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
 	export PYTHONDONTWRITEBYTECODE=1
+	debian_python_first
+}
+
+# debian_python_first: python3 means Debian's, the one the set-up installs and
+# apt's python3-* packages serve, even where another manager (pyenv) put its
+# own first in PATH: a pyenv shim took 1.5-2 s to start on a machine whose
+# cores the tests' DPDK processes keep busy (0.1 s for /usr/bin/python3), and
+# the tests start python for every telemetry question.
+debian_python_first() {
+	[ -x /usr/bin/python3 ] || return 0
+	[ "$(command -v python3)" = /usr/bin/python3 ] && return 0
+	PATH=/usr/bin:$PATH
+	hash -r
 }
 
 # require NAME REASON COMMAND...: nothing when COMMAND succeeds, else FAIL NAME
