@@ -15,11 +15,8 @@ import socket
 import sys
 
 
-def main():
-    if len(sys.argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    prefix, cmd = sys.argv[1], sys.argv[2]
+def ask(prefix, cmd):
+    """The reply (a dict) to one telemetry command; OSError or ValueError."""
     path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.settimeout(20)
@@ -27,9 +24,20 @@ def main():
         s.connect(path)
         info = json.loads(s.recv(16384).decode())
         s.send(cmd.encode())
-        reply = json.loads(s.recv(info.get("max_output_len", 16384) + 1024).decode())
+        return json.loads(s.recv(info.get("max_output_len", 16384) + 1024).decode())
+    finally:
+        s.close()
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    prefix, cmd = sys.argv[1], sys.argv[2]
+    try:
+        reply = ask(prefix, cmd)
     except (OSError, ValueError) as e:
-        print("mvh_tel: %s: %s" % (path, e), file=sys.stderr)
+        print("mvh_tel: %s: %s" % (prefix, e), file=sys.stderr)
         return 2
     val = reply.get(cmd.split(",", 1)[0])
     if len(sys.argv) > 3:

@@ -129,6 +129,23 @@ fe_cmd() {
 	return $rc
 }
 
+# fe_cmds NAME SECONDS COMMAND...: send the commands at once and wait for
+# their prompts; their output goes to $fe_last. testpmd runs them in order,
+# one after the other, as if typed; one wait instead of one per command saves
+# most of the time on a machine whose cores the frontends' polling fills.
+fe_cmds() {
+	local name=$1 secs=$2 before off
+	shift 2
+	before=$(fe_prompts "$name")
+	off=$(stat -c %s "${fe_log[$name]}")
+	printf '%s\n' "$@" 1>&"${fe_fd[$name]}" || return 1
+	fe_last=$tmp/fe-$name.last
+	fe_wait_prompts "$name" $((before + $#)) "$secs"
+	local rc=$?
+	tail -c +"$((off + 1))" "${fe_log[$name]}" >"$fe_last"
+	return $rc
+}
+
 # fe_stat NAME FIELD: RX-packets, TX-packets... of port 0 ('show port stats 0').
 fe_stat() {
 	fe_cmd "$1" "show port stats 0" >/dev/null || return 1
