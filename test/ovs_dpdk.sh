@@ -48,6 +48,15 @@
 #   delivery-unknown  unknown unicast reaches nobody: lower_rx_no_port_dropped
 #                     is their share; the driver's lower_rx_packets matches
 #                     net_pcap0's ipackets
+#   zero-copy-mvN     OVS's pools have a private area (its dp_packet): the
+#                     driver made the lower's pool with the same one (its log
+#                     line says so) and hands frames over without a copy: the
+#                     port's rx_pool_copied_packets is 0
+#   lower-pool        the mbufs OVS receives come back to the lower's pool
+#                     mvt_lower_<id>: by the end of the delivery window the
+#                     lower has received more than twice as many frames as the
+#                     pool has mbufs (/mempool/info), still receives (20000 or
+#                     more in the window), and its rx_nombuf does not grow
 #   del-port          'ovs-vsctl del-port br0 mv1' works: the port is gone
 #                     from the database and the datapath, OVS logs "Device
 #                     '...' has been removed and detached", no error
@@ -641,6 +650,47 @@ if [ -z "$LOWER_ID" ]; then
 	fail_each "no ethdev named net_pcap0 found through telemetry ($TELEMETRY_SOCK)" ${SHARE_CHECKS[before]}
 else
 	measure before "${PORTNO[0]}" "${PORTNO[1]}" "${SINKNO[0]}" "${SINKNO[1]}"
+fi
+
+# ---------------------------------------------------------------- zero copy
+# Issue 11: frames reach OVS in the lower's own pool, made with OVS's private
+# area, with no copy; and OVS gives every mbuf back to that pool.
+need_vs zero-copy
+made=$(grep -aE "net_macvtap: iface=net_pcap0: lower pool mvt_lower_[0-9]+ made as " "$VSLOG" | head -n 1)
+note "driver: ${made#*|dpdk|INFO|}"
+ZC=$(telemetry "/ethdev/xstats,${PORTNO[0]}" "/ethdev/xstats,${PORTNO[1]}" | python3 -c '
+import json, sys
+for k, v in json.load(sys.stdin).items():
+    print((v or {}).get("rx_pool_copied_packets", "none"))')
+mapfile -t ZC <<< "$ZC"
+for n in 0 1; do
+	if [ -z "$made" ]; then
+		fail "zero-copy-mv$n" "no 'lower pool ... made as' line from the driver in the log"
+	elif [ "${ZC[$n]:-none}" = 0 ]; then
+		pass "zero-copy-mv$n"
+	else
+		fail "zero-copy-mv$n" "rx_pool_copied_packets is ${ZC[$n]:-none}, want 0"
+	fi
+done
+# The lower's counters come from the two samples of the delivery window
+# (SAMPLE_A, SAMPLE_B); its pool's size from /mempool/info (DPDK 22.11's has
+# no count of free mbufs).
+POOL=$(SAMPLE_A=${SAMPLE_A:-} SAMPLE_B=${SAMPLE_B:-} python3 -c '
+import json, os, sys
+cmd = "/ethdev/stats," + sys.argv[1]
+a, b = (json.loads(os.environ[k] or "{}").get(cmd) or {} for k in ("SAMPLE_A", "SAMPLE_B"))
+info = list(json.loads(sys.stdin.read()).values())[0] or {}
+print(info["size"], a["ipackets"], b["ipackets"], a["rx_nombuf"], b["rx_nombuf"])' "$LOWER_ID" \
+	< <(telemetry "/mempool/info,mvt_lower_$LOWER_ID") 2>/dev/null)
+if ! read -r size rx0 rx1 nombuf0 nombuf1 <<< "$POOL" || [ -z "${nombuf1:-}" ]; then
+	fail lower-pool "no /mempool/info for mvt_lower_$LOWER_ID, or no counters of the lower"
+else
+	note "lower pool mvt_lower_$LOWER_ID: $size mbufs; the lower received $rx0 then $rx1 frames, rx_nombuf $nombuf0 then $nombuf1"
+	if [ "$rx1" -le $((2 * size)) ] || [ $((rx1 - rx0)) -lt 20000 ] || [ "$nombuf1" != "$nombuf0" ]; then
+		fail lower-pool "mvt_lower_$LOWER_ID ($size mbufs): the lower received $rx0 then $rx1 frames over the window, rx_nombuf $nombuf0 then $nombuf1: mbufs do not come back"
+	else
+		pass lower-pool
+	fi
 fi
 
 # ---------------------------------------------------------------- del-port

@@ -933,6 +933,10 @@ test_jumbo_lower(void)
 	CHECK_EQ(mtu, 9000, "the port's MTU");
 	CHECK_EQ(rte_eth_dev_get_mtu(lower, &mtu), 0, "the lower's MTU");
 	CHECK_EQ(mtu, 9000, "the lower keeps its MTU when the driver configures it");
+	/* The lower's RX is set up with the first port's RX queue: its whole life, as measured. */
+	CHECK_EQ(rte_eth_rx_queue_setup(port, 0, 0, 0, NULL, t_pool), 0, "rxq");
+	CHECK_EQ(rte_eth_dev_get_mtu(lower, &mtu), 0, "the lower's MTU");
+	CHECK_EQ(mtu, 9000, "the lower keeps its MTU when the driver starts it");
 	CHECK_EQ(rte_eth_dev_close(port), 0, "close");
 	CHECK_EQ(rte_vdev_uninit("net_macvtap_jumbo"), 0, "uninit");
 	CHECK_EQ(rte_vdev_uninit("net_null_jumbo"), 0, "null lower removed");
@@ -1429,8 +1433,9 @@ test_busy_ring_still_polls(void)
 
 /*
  * A queue whose pool has a private area (as OVS-DPDK's, which keeps per-packet
- * state there) only ever gets mbufs from that pool, unicast and broadcast
- * copies alike; rxq_info reports it.
+ * state there), on a lower whose pool was made for another port's plain pool
+ * (the first one set up), only ever gets mbufs from its own pool, unicast and
+ * broadcast copies alike, each copy counted; rxq_info reports it.
  */
 static int
 test_app_pool_with_priv(void)
@@ -1472,6 +1477,8 @@ test_app_pool_with_priv(void)
 		rte_pktmbuf_free_bulk(m, n);
 	}
 	CHECK_EQ(got, 8, "frames received");
+	/* The lower's pool was made for port a's plain pool: every frame was copied. */
+	CHECK_EQ(t_xstat(port, "rx_pool_copied_packets"), 8, "frames copied");
 	/* The other port, with a plain pool, got the broadcasts too. */
 	n = rte_eth_rx_burst(e.ports[a], 0, m, 32);
 	CHECK_EQ(n, 4, "broadcasts on the plain port");
@@ -1504,6 +1511,128 @@ nic_env(struct t_env *e, const char *nic_args, unsigned int n, const char *const
 	e->tx[0] = nicsim_tx_ring(port, 0);
 	for (i = 0; i < n; i++)
 		TRY(t_add_port(e, port_args[i], 1, 0, NULL));
+	return 0;
+}
+
+/* Pools with a private area, initialised by the test as an application would. */
+#define ZC_PRIV 64
+static const char zc_mark[] = "dp_packet-like";
+
+static void
+zc_init_mark(struct rte_mempool *mp __rte_unused, void *arg, void *obj,
+	     unsigned int idx __rte_unused)
+{
+	memcpy((uint8_t *)obj + sizeof(struct rte_mbuf), arg, strlen(arg));
+}
+
+static void
+zc_init_index(struct rte_mempool *mp __rte_unused, void *arg __rte_unused, void *obj,
+	      unsigned int idx)
+{
+	memcpy((uint8_t *)obj + sizeof(struct rte_mbuf), &idx, sizeof(idx));
+}
+
+static struct rte_mempool *
+zc_pool(const char *name, rte_mempool_obj_cb_t *init, const char *arg)
+{
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(name, 1023, 0, ZC_PRIV,
+							 RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+
+	if (mp != NULL)
+		rte_mempool_obj_iter(mp, init, (void *)(uintptr_t)arg);
+	return mp;
+}
+
+static int
+zc_port(struct t_env *e, const char *args, struct rte_mempool *mp, uint16_t *port)
+{
+	struct rte_eth_conf conf;
+	int i;
+
+	memset(&conf, 0, sizeof(conf));
+	CHECK(t_probe(e, args, &i) == 0, "probe %s", args);
+	*port = e->ports[i];
+	CHECK_EQ(rte_eth_dev_configure(*port, 1, 1, &conf), 0, "configure");
+	CHECK_EQ(rte_eth_rx_queue_setup(*port, 0, 0, 0, NULL, mp), 0, "rxq");
+	CHECK_EQ(rte_eth_tx_queue_setup(*port, 0, 0, 0, NULL), 0, "txq");
+	CHECK_EQ(rte_eth_dev_start(*port), 0, "start");
+	return 0;
+}
+
+/* Read n frames from a port, checking which pool each came from. */
+static int
+zc_read(uint16_t port, unsigned int want, struct rte_mempool *from, const char *priv)
+{
+	struct rte_mbuf *m[32];
+	unsigned int got = 0, tries, i;
+	uint16_t n;
+
+	for (tries = 0; tries < 20 && got < want; tries++) {
+		n = rte_eth_rx_burst(port, 0, m, RTE_DIM(m));
+		for (i = 0; i < n; i++) {
+			CHECK(m[i]->pool == from, "port %u: frame %u from %s, not %s", port,
+			      t_frame_id(m[i]), m[i]->pool->name, from->name);
+			CHECK_EQ(rte_pktmbuf_priv_size(m[i]->pool), ZC_PRIV, "private area size");
+			if (priv != NULL)
+				CHECK(memcmp(RTE_PTR_ADD(m[i], sizeof(struct rte_mbuf)), priv,
+					     strlen(priv)) == 0, "private area as the pool's init");
+			CHECK_EQ(m[i]->port, port, "mbuf->port");
+		}
+		got += n;
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	CHECK(got == want, "port %u: %u frames received, want %u", port, got, want);
+	return 0;
+}
+
+/*
+ * Issue 11: a lower started for a queue whose pool has a private area that
+ * every object holds alike gets a pool with that private area, and hands its
+ * frames to that queue without a copy (rx_pool_copied_packets stays 0). A
+ * queue whose pool's objects differ there, or hold other bytes, still gets
+ * copies into its own pool, counted. Every pool is full again afterwards.
+ */
+static int
+test_zero_copy_priv_pool(void)
+{
+	static struct t_env e;
+	struct rte_mempool *same, *index, *other, *lower_mp;
+	struct rte_mbuf *m[12];
+	uint16_t b, c, d;
+	unsigned int i;
+
+	same = zc_pool("t_zc_same", zc_init_mark, zc_mark);
+	index = zc_pool("t_zc_index", zc_init_index, NULL);
+	other = zc_pool("t_zc_other", zc_init_mark, "something else");
+	CHECK(same != NULL && index != NULL && other != NULL, "pools");
+	TRY(nic_env(&e, "", 0, NULL));
+	TRY(zc_port(&e, "mac=02:00:00:00:0a:01", same, &b));
+	TRY(zc_port(&e, "mac=02:00:00:00:0a:02", index, &c));
+	TRY(zc_port(&e, "mac=02:00:00:00:0a:03", other, &d));
+	lower_mp = rte_pmd_macvtap_get_lower_mempool(b);
+	CHECK(lower_mp != NULL && lower_mp != same, "the lower's own pool");
+	CHECK_EQ(rte_pktmbuf_priv_size(lower_mp), ZC_PRIV, "the lower's pool's private area");
+	/* Per port: 4 unicast frames; and 4 broadcasts that every port gets. */
+	for (i = 0; i < 12; i++)
+		m[i] = t_make(i < 4 ? "02:00:00:00:0a:01" : i < 8 ? "02:00:00:00:0a:02" :
+			      "02:00:00:00:0a:03", EXT, 0x0800, 900 + i);
+	TRY(t_inject(&e, 0, m, 12));
+	for (i = 0; i < 4; i++)
+		m[i] = t_make(BCAST, EXT, 0x0800, 950 + i);
+	TRY(t_inject(&e, 0, m, 4));
+	TRY(zc_read(b, 8, lower_mp, zc_mark));
+	TRY(zc_read(c, 8, index, NULL));
+	TRY(zc_read(d, 8, other, "something else"));
+	CHECK_EQ(t_xstat(b, "rx_pool_copied_packets"), 0, "no copy for the fitting pool");
+	CHECK_EQ(t_xstat(c, "rx_pool_copied_packets"), 8, "copies: objects differ");
+	CHECK_EQ(t_xstat(d, "rx_pool_copied_packets"), 8, "copies: other bytes");
+	CHECK(rte_mempool_full(lower_mp), "the lower's pool full again");
+	CHECK(rte_mempool_full(same) && rte_mempool_full(index) && rte_mempool_full(other),
+	      "the applications' pools full again");
+	TRY(t_env_fini(&e));
+	rte_mempool_free(same);
+	rte_mempool_free(index);
+	rte_mempool_free(other);
 	return 0;
 }
 
@@ -1774,6 +1903,7 @@ static const struct t_test tests[] = {
 	{ "busy_ring_still_polls", test_busy_ring_still_polls, 0 },
 	{ "app_pool_with_priv", test_app_pool_with_priv, 0 },
 	{ "nic_tx_completes", test_nic_tx_completes, T_OWN_LOWER },
+	{ "zero_copy_priv_pool", test_zero_copy_priv_pool, T_OWN_LOWER },
 	{ "nic_multicast_sync", test_nic_multicast_sync, T_OWN_LOWER },
 	{ "nic_no_filter_no_promisc", test_nic_no_filter_no_promisc, T_OWN_LOWER },
 	{ "nic_events_while_stopping", test_nic_events_while_stopping, T_OWN_LOWER },

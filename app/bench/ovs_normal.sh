@@ -15,7 +15,10 @@
 #            over N MACs; --distinct-flows: IPv4/UDP, every frame its own
 #            addresses and ports)
 #   d0..dN-1 type=dpdk, net_null vdevs with no-rx=1 (pure sinks)
-# and the single flow actions=NORMAL. Destination MAC i is put in the MAC
+# and the single flow actions=NORMAL. With --macvtap PLUGIN, in0 is instead
+# a net_macvtap port (mode=passthru: every frame of the lower) on net_pcap0,
+# the driver loaded with -d PLUGIN: OVS-DPDK switching from a macvtap port,
+# for comparing builds of the driver (run each the same way, alternately). Destination MAC i is put in the MAC
 # table on port d<i> as a static entry (ovs-appctl fdb/add), so frames are
 # switched, never flooded; the per-port tx counters are checked for that.
 # After a warm-up, the input port's rx counter is sampled over a fixed window.
@@ -23,6 +26,7 @@
 # Usage: app/bench/ovs_normal.sh [--dests N] [--distinct-flows] [--json FILE]
 #            [--window S] [--warmup S] [--frames K] [--pmd-core C]
 #            [--mem MB] [--timeout S] [--no-install] [--keep]
+#            [--macvtap PLUGIN.so]
 #
 # Prints "ovs-normal: dests=N flows=<distinct|dst-only> mpps=X.XX" and, with
 # --json, writes the result and its details to FILE. Exit status: 0 on a
@@ -58,6 +62,7 @@ MEM=1024
 TIMEOUT=85
 INSTALL=1
 KEEP=0
+MACVTAP=
 
 usage() {
 	sed -n '/^# Usage:/,/^# Needs root/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -85,6 +90,8 @@ while [ $# -gt 0 ]; do
 	--timeout=*) TIMEOUT=${1#*=}; shift ;;
 	--no-install) INSTALL=0; shift ;;
 	--keep) KEEP=1; shift ;;
+	--macvtap) MACVTAP=${2:-}; shift 2 || usage ;;
+	--macvtap=*) MACVTAP=${1#*=}; shift ;;
 	-h|--help) usage ;;
 	*) echo "$NAME: unknown argument: $1" >&2; usage ;;
 	esac
@@ -100,6 +107,13 @@ FLOWS=dst-only
 [ "$DISTINCT" = 1 ] && FLOWS=distinct
 json_absolute
 JSON_FIELDS="dests=$DESTS flows=$FLOWS"
+INPUT_DEV=net_pcap0
+if [ -n "$MACVTAP" ]; then
+	[ -f "$MACVTAP" ] || { echo "$NAME: --macvtap: no such file: $MACVTAP" >&2; exit 2; }
+	MACVTAP=$(cd "$(dirname "$MACVTAP")" && pwd)/$(basename "$MACVTAP")
+	INPUT_DEV=net_macvtap0,iface=net_pcap0,mode=passthru
+	JSON_FIELDS="$JSON_FIELDS input=macvtap"
+fi
 
 WORK=
 WATCHDOG=
@@ -181,6 +195,7 @@ for ((i = 0; i < DESTS; i++)); do
 	VDEVS="$VDEVS --vdev net_null$i,no-rx=1"
 done
 EAL_EXTRA="--no-huge --legacy-mem -m $MEM --file-prefix=$PREFIX --no-pci $VDEVS"
+[ -z "$MACVTAP" ] || EAL_EXTRA="$EAL_EXTRA -d $MACVTAP --log-level=pmd.net.macvtap:info"
 ovs_dpdk_config "$PMD_MASK" "$EAL_EXTRA" || fail "could not configure DPDK in the database"
 
 # ---------------------------------------------------------------- vswitchd
@@ -225,7 +240,7 @@ done
 nstatic=$("${APPCTL[@]}" fdb/show "$BR" | grep -c 'static$')
 [ "$nstatic" = "$DESTS" ] || fail "MAC table has $nstatic static entries, wanted $DESTS"
 # The input port last, so that its first frame already finds the MAC table.
-add_port in0 net_pcap0 options:n_rxq=1
+add_port in0 "$INPUT_DEV" options:n_rxq=1
 
 
 # CPU time (clock ticks) that the PMD thread got, and the PMD core's steal
@@ -276,7 +291,8 @@ RESULT=$(S0="$S0" S1="$S1" T0="$T0" T1="$T1" DESTS="$DESTS" FLOWS="$FLOWS" \
 	PMD_STATS="$PMD_STATS" RXQ_SHOW="$RXQ_SHOW" INPUT_INFO="$INPUT_INFO" \
 	OVS_VERSION="$OVS_VERSION" DPDK_VERSION="$DPDK_VERSION" PMD_CORE="$PMD_CORE" \
 	WINDOW="$WINDOW" WARMUP="$WARMUP" LOADAVG="$LOADAVG" EAL_EXTRA="$EAL_EXTRA" \
-	C0="$C0" C1="$C1" CLK_TCK="$(getconf CLK_TCK)" \
+	C0="$C0" C1="$C1" CLK_TCK="$(getconf CLK_TCK)" INPUT_DEV="$INPUT_DEV" \
+	MACVTAP="$MACVTAP" MACVTAP_LOG="$(grep -aE 'net_macvtap: .*(lower pool|copied into)' "$VSLOG" 2>/dev/null | sed 's/^.*net_macvtap: //')" \
 	python3 - "$JSON" <<'EOF'
 import json, os, re, sys, time
 
@@ -360,6 +376,9 @@ res = {
     "dpdk": env["DPDK_VERSION"],
     "eal_extra": env["EAL_EXTRA"],
     "flow_table": "priority=0,actions=NORMAL; static fdb entry per destination MAC",
+    "input_port": env["INPUT_DEV"],
+    "macvtap_plugin": env["MACVTAP"] or None,
+    "macvtap_pool_log": env["MACVTAP_LOG"].splitlines(),
     "loadavg_at_end": env["LOADAVG"],
     "kernel": os.uname().release,
     "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

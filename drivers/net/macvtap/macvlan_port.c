@@ -350,6 +350,8 @@ macvlan_port_release(struct macvlan_port *port)
 		macvlan_pool_put(port->mp, port->lower_name);
 		port->mp = NULL;
 	}
+	free(port->mp_prof);
+	port->mp_prof = NULL;
 	macvlan_port_free(port);
 }
 
@@ -389,7 +391,7 @@ macvlan_dispatch(void *arg __rte_unused)
 	for (i = 0; i < RTE_DIM(macvlan_ports); i++) {
 		struct macvlan_port *port = macvlan_ports[i];
 
-		if (port == NULL || !port->configured || port->dead)
+		if (port == NULL || !port->rx_started || port->dead)
 			continue;
 		for (q = 0; q < port->nb_rxq; q++)
 			macvlan_port_poll(port, q, MACVLAN_POLL_BURST, NULL);
@@ -458,11 +460,9 @@ macvlan_port_configure(struct macvlan_port *port)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	char name[RTE_MEMPOOL_NAMESIZE];
 	uint16_t lower = port->lower_port_id;
 	uint16_t nb_rxd = LOWER_NB_DESC, nb_txd = LOWER_NB_DESC, mtu;
 	uint16_t lcores = (uint16_t)RTE_MIN(rte_lcore_count(), (unsigned int)UINT16_MAX);
-	unsigned int nb_mbufs;
 	uint16_t q;
 	int socket, ret;
 
@@ -520,33 +520,14 @@ macvlan_port_configure(struct macvlan_port *port)
 	socket = rte_eth_dev_socket_id(lower);
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	if (port->mp == NULL) {
-		nb_mbufs = port->nb_rxq * nb_rxd + LOWER_POOL_SPARE +
-			   lcores * LOWER_POOL_CACHE * 2;
-		snprintf(name, sizeof(name), "mvt_lower_%u", lower);
-		port->mp = macvlan_pool_adopt(name);
-		if (port->mp == NULL)
-			port->mp = rte_pktmbuf_pool_create(name, nb_mbufs, LOWER_POOL_CACHE, 0,
-							   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-		if (port->mp == NULL) {
-			MACVTAP_LOG(ERR, "iface=%s: cannot create mempool %s: %s",
-				    port->lower_name, name, rte_strerror(rte_errno));
-			return -rte_errno;
-		}
-	}
-	for (q = 0; q < port->nb_rxq; q++) {
-		ret = rte_eth_rx_queue_setup(lower, q, nb_rxd, socket, NULL, port->mp);
-		if (ret != 0)
-			goto fail;
-	}
+	port->nb_rxd = nb_rxd;
+	port->socket = socket;
+	port->nb_mbufs = port->nb_rxq * nb_rxd + LOWER_POOL_SPARE + lcores * LOWER_POOL_CACHE * 2;
 	for (q = 0; q < port->nb_txq; q++) {
 		ret = rte_eth_tx_queue_setup(lower, q, nb_txd, socket, NULL);
 		if (ret != 0)
 			goto fail;
 	}
-	ret = rte_eth_dev_start(lower);
-	if (ret != 0)
-		goto fail;
 	port->lower_max_mac_addrs = info.max_mac_addrs;
 	macvtap_offload_lower_caps(port, conf.txmode.offloads);
 	port->lower_open_groups = rte_eth_promiscuous_get(lower) == 1 ||
@@ -559,13 +540,138 @@ macvlan_port_configure(struct macvlan_port *port)
 		port->lsc_polled = true;
 		rte_eal_alarm_set(LSC_POLL_US, macvlan_lsc_alarm, port);
 	}
-	MACVTAP_LOG(INFO, "iface=%s: lower port %u started with %u rx / %u tx queues",
-		    port->lower_name, lower, port->nb_rxq, port->nb_txq);
 	return 0;
 fail:
 	MACVTAP_LOG(ERR, "iface=%s: setting up the lower failed: %s",
 		    port->lower_name, rte_strerror(-ret));
 	return ret;
+}
+
+/*
+ * The lower's RX pool, and its start: done once, when the first RX queue of
+ * a port on it is set up (q), or when a port with none starts, whichever
+ * comes first. Its queues' pools are known then: when one has a private area
+ * that every one of its objects holds alike (macvtap_pool.c), the lower's
+ * pool is made with that private area, so that frames reach that pool's
+ * queues without a copy. The pool then stays for as long as the lower is
+ * ours: changing it would mean stopping the lower under the ports already
+ * started, and some lowers (net_pcap with infinite_rx) cannot set their RX
+ * queues up again once stopped.
+ */
+int
+macvlan_port_start_rx(struct macvlan_port *port, struct macvtap_dev *dev)
+{
+	struct rte_eth_dev_data *data = rte_eth_devices[dev->port_id].data;
+	struct macvtap_pool_profile *prof = NULL;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint16_t lower = port->lower_port_id, q;
+	unsigned int i, nz = 0;
+	int ret;
+
+	if (port->rx_started)
+		return 0;
+	if (!port->configured || port->dead)
+		return -ENODEV;
+	for (q = 0; q < data->nb_rx_queues && prof == NULL; q++) {
+		struct tap_queue *tq = data->rx_queues[q];
+
+		if (tq != NULL && tq->copy_to_pool && macvtap_pool_profile_get(tq->mp, &prof) != 0)
+			prof = NULL;
+	}
+	snprintf(name, sizeof(name), "mvt_lower_%u", lower);
+	if (port->mp != NULL) {
+		/* An earlier try's pool: the lower's RX queues may hold it. */
+		free(prof);
+		prof = NULL;
+	} else if (prof == NULL) {
+		port->mp = macvlan_pool_adopt(name);
+		if (port->mp == NULL)
+			port->mp = rte_pktmbuf_pool_create(name, port->nb_mbufs, LOWER_POOL_CACHE,
+							   0, RTE_MBUF_DEFAULT_BUF_SIZE,
+							   port->socket);
+	} else {
+		/* An orphan of that name (plain) is left to the reaper. */
+		if (rte_mempool_lookup(name) != NULL)
+			snprintf(name, sizeof(name), "mvt_lower_%u_%u", lower,
+				 (unsigned int)(port->owner_id & 0xffff));
+		port->mp = macvtap_pool_create(name, port->nb_mbufs, LOWER_POOL_CACHE, prof,
+					       port->socket);
+	}
+	if (port->mp == NULL) {
+		MACVTAP_LOG(ERR, "iface=%s: cannot create mempool %s: %s",
+			    port->lower_name, name, rte_strerror(rte_errno));
+		free(prof);
+		return -rte_errno;
+	}
+	if (prof != NULL)
+		port->mp_prof = prof;
+	prof = port->mp_prof;
+	for (q = 0; q < port->nb_rxq; q++) {
+		ret = rte_eth_rx_queue_setup(lower, q, port->nb_rxd, (unsigned int)port->socket,
+					     NULL, port->mp);
+		if (ret != 0)
+			goto fail;
+	}
+	ret = rte_eth_dev_start(lower);
+	if (ret != 0)
+		goto fail;
+	rte_eth_link_get_nowait(lower, &port->lower_link);
+	__atomic_store_n(&port->rx_started, true, __ATOMIC_RELEASE);
+	MACVTAP_LOG(INFO, "iface=%s: lower port %u started with %u rx / %u tx queues",
+		    port->lower_name, lower, port->nb_rxq, port->nb_txq);
+	if (prof != NULL) {
+		for (i = 0; i < prof->priv_size; i++)
+			nz += prof->tmpl[i] != 0;
+		MACVTAP_LOG(INFO, "iface=%s: lower pool %s made as %s: %u-byte private area "
+			    "(%u bytes of it non-zero), %u-byte buffers", port->lower_name, name,
+			    data->name, prof->priv_size, nz, rte_pktmbuf_data_room_size(port->mp));
+	}
+	return 0;
+fail:
+	MACVTAP_LOG(ERR, "iface=%s: setting up the lower failed: %s",
+		    port->lower_name, rte_strerror(-ret));
+	/* Its RX queues may hold the pool: kept for the next try. */
+	return ret;
+}
+
+/*
+ * A queue whose pool has a private area gets the lower's frames as they are
+ * when the lower's pool fits that pool (macvtap_pool.c), else copies into it;
+ * the queue's consumer tells which by zc_pool. Why it copies is logged once.
+ */
+void
+macvlan_port_fit_queue(struct macvlan_port *port, struct tap_queue *q)
+{
+	struct macvtap_pool_profile *prof = NULL;
+	const char *why;
+	int ret;
+
+	if (!q->copy_to_pool || !port->rx_started)
+		return;
+	ret = macvtap_pool_profile_get(q->mp, &prof);
+	if (ret == 0 && macvtap_pool_fits(port->mp, port->mp_prof, prof)) {
+		__atomic_store_n(&q->zc_pool, port->mp, __ATOMIC_RELEASE);
+		free(prof);
+		return;
+	}
+	__atomic_store_n(&q->zc_pool, NULL, __ATOMIC_RELEASE);
+	if (ret == -ENOTUNIQ)
+		why = "its objects' private areas differ";
+	else if (ret != 0)
+		why = rte_strerror(-ret);
+	else if (port->mp_prof == NULL || port->mp_prof->priv_size != prof->priv_size)
+		why = "the lower's pool has another private area size";
+	else if (rte_pktmbuf_data_room_size(port->mp) < prof->data_room)
+		why = "the lower's pool has smaller buffers";
+	else
+		why = "the lower's pool's private area holds other bytes";
+	free(prof);
+	if (!q->copy_logged)
+		MACVTAP_LOG(NOTICE, "port %u rx queue %u: frames are copied into %s "
+			    "(%u-byte private area): %s (the lower's pool: %s)", q->dev->port_id,
+			    q->queue_id, q->mp->name, rte_pktmbuf_priv_size(q->mp), why,
+			    port->mp->name);
+	q->copy_logged = true;
 }
 
 /* The lower's MTU: as we configured it, or as it is before that. */

@@ -592,7 +592,9 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 	uint16_t nb = 0, got, budget;
 	bool own;
 
-	if (!rte_spinlock_trylock(&lq->lock))
+	/* Not before the lower's RX is set up and started (macvlan_port_start_rx). */
+	if (unlikely(!__atomic_load_n(&port->rx_started, __ATOMIC_ACQUIRE)) ||
+	    !rte_spinlock_trylock(&lq->lock))
 		return;
 	if (likely(!__atomic_load_n(&port->dead, __ATOMIC_ACQUIRE))) {
 		if (reader != NULL && rte_ring_count(reader->q->ring) != 0)
@@ -626,19 +628,22 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 
 /*
  * Frames handed to the application must come from the pool it gave the
- * queue when that pool has a private area: OVS-DPDK keeps per-packet state
- * there and reads it for every frame it receives. Frames from another pool
- * are copied into it (one bulk allocation, a plain copy for one segment);
- * a frame with no mbuf for it is dropped and counted as rx_nombuf.
+ * queue when that pool has a private area (OVS-DPDK keeps per-packet state
+ * there and reads it for every frame it receives), or from a lower pool made
+ * to fit it (zc_pool: the same private area, macvtap_pool.c). Frames from any
+ * other pool are copied into it (one bulk allocation, a plain copy for one
+ * segment) and counted; a frame with no mbuf for it is dropped and counted as
+ * rx_nombuf.
  */
 static uint16_t
 tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
 {
 	struct rte_mbuf *copies[MACVLAN_POLL_BURST], *orig[MACVLAN_POLL_BURST];
-	uint16_t i, n = 0, kept = 0, failed = 0;
+	const struct rte_mempool *zc = __atomic_load_n(&q->zc_pool, __ATOMIC_ACQUIRE);
+	uint16_t i, n = 0, kept = 0, failed = 0, copied = 0;
 
 	for (i = 0; i < nb; i++)
-		if (pkts[i]->pool != q->mp)
+		if (pkts[i]->pool != q->mp && pkts[i]->pool != zc)
 			n++;
 	if (n == 0)
 		return nb;
@@ -647,7 +652,7 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
 	for (i = 0, n = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i], *c;
 
-		if (m->pool == q->mp) {
+		if (m->pool == q->mp || m->pool == zc) {
 			pkts[kept++] = m;
 			continue;
 		}
@@ -661,12 +666,15 @@ tap_queue_to_pool(struct tap_queue *q, struct rte_mbuf **pkts, uint16_t nb)
 			c = rte_pktmbuf_copy(m, q->mp, 0, UINT32_MAX);
 		}
 		orig[failed++] = m;
-		if (c != NULL)
+		if (c != NULL) {
 			pkts[kept++] = c;
-		else
+			copied++;
+		} else {
 			rte_eth_devices[q->dev->port_id].data->rx_mbuf_alloc_failed++;
+		}
 	}
 	rte_pktmbuf_free_bulk(orig, failed);
+	q->pool_copied += copied;
 	return kept;
 }
 

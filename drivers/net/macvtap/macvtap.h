@@ -102,7 +102,9 @@ struct tap_queue {
 	struct rte_ring *ring;       /* MP enqueue (lower queues, bridge TX), SC dequeue */
 	struct macvtap_dev *dev;
 	struct rte_mempool *mp;      /* the application's pool for this queue */
-	bool copy_to_pool;           /* mp has a private area: frames must come from it */
+	bool copy_to_pool;           /* mp has a private area: frames must come from it, */
+	struct rte_mempool *zc_pool; /* ... or from this lower pool, made to fit it (or NULL) */
+	bool copy_logged;            /* why frames are copied into mp was logged */
 	uint16_t queue_id;
 	uint16_t nb_desc;
 	uint16_t next_lower_queue;   /* the consumer's turn among the lower queues it polls */
@@ -113,6 +115,7 @@ struct tap_queue {
 	bool detached;               /* its file detached it (TUNSETQUEUE): no frame is chosen for it */
 	uint8_t ol_accept;           /* MACVTAP_OL_* its consumer takes as they are (its file's) */
 	uint64_t held_bursts;        /* rx bursts refused while held; the consumer's own count */
+	uint64_t pool_copied;        /* frames copied into mp; the consumer's own count */
 	uint64_t file_closed_dropped; /* taken by a tap file, not read when it closed */
 	/*
 	 * Counters by producer, as the kernel's per-CPU stats: each lower RX
@@ -301,7 +304,12 @@ struct macvlan_port {
 	struct rte_ether_addr lower_saved_mac; /* restored when a passthru port leaves */
 	bool lower_mac_changed;
 	struct rte_eth_link lower_link;
-	struct rte_mempool *mp;
+	struct rte_mempool *mp;       /* the lower's RX pool (rte_pmd_macvtap_get_lower_mempool) */
+	struct macvtap_pool_profile *mp_prof; /* its objects' private area, or NULL: none */
+	uint32_t nb_mbufs;            /* its size */
+	uint16_t nb_rxd;              /* the lower's RX descriptors per queue */
+	bool rx_started;              /* RX queues set up with mp, the lower started */
+	int socket;                   /* the lower's socket */
 	uint32_t tx_ol;               /* MACVTAP_OL_* the lower does, as we configured it */
 	uint64_t tx_sw_flags;         /* mbuf TX requests some frames need done before it */
 	struct macvlan_table *table;  /* read by the datapath under a queue lock */
@@ -555,6 +563,24 @@ macvlan_table_group_passes(const struct macvlan_table *t, uint64_t dst)
 	return false;
 }
 
+/*
+ * macvtap_pool.c: what every object of a pktmbuf pool holds in its private
+ * area (struct rte_mbuf is followed by priv_size bytes, then the data room).
+ */
+struct macvtap_pool_profile {
+	uint16_t priv_size;
+	uint16_t data_room;          /* rte_pktmbuf_data_room_size(), headroom included */
+	uint8_t tmpl[];              /* priv_size bytes, the same in every object */
+};
+
+int macvtap_pool_profile_get(struct rte_mempool *mp, struct macvtap_pool_profile **out);
+struct macvtap_pool_profile *macvtap_pool_profile_dup(const struct macvtap_pool_profile *p);
+bool macvtap_pool_fits(const struct rte_mempool *lower_mp,
+		       const struct macvtap_pool_profile *lower,
+		       const struct macvtap_pool_profile *app);
+struct rte_mempool *macvtap_pool_create(const char *name, unsigned int n, unsigned int cache,
+					const struct macvtap_pool_profile *p, int socket);
+
 /* macvlan_port.c: the lower's life and the receive table. */
 int macvlan_port_get(const char *lower_name, struct macvlan_port **port);
 int macvlan_port_resolve(struct macvlan_port *port);
@@ -572,6 +598,8 @@ int macvlan_port_set_rx_mode(struct macvlan_port *port, struct macvtap_dev *dev)
 int macvlan_port_rebuild(struct macvlan_port *port);
 int macvlan_port_set_lower_mac(struct macvlan_port *port, const struct rte_ether_addr *mac);
 void macvlan_port_synchronize(struct macvlan_port *port);
+int macvlan_port_start_rx(struct macvlan_port *port, struct macvtap_dev *dev);
+void macvlan_port_fit_queue(struct macvlan_port *port, struct tap_queue *q);
 int macvlan_dispatcher_register(void);
 void macvlan_port_lower_stats(const struct macvlan_port *port,
 			      struct rte_pmd_macvtap_lower_stats *out);

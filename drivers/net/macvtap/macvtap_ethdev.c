@@ -170,6 +170,12 @@ macvtap_dev_start(struct rte_eth_dev *eth_dev)
 		data->mtu = port->lower_mtu;
 	dev->mtu = data->mtu;
 	dev->nb_rx_queues = RTE_MAX(data->nb_rx_queues, 1);
+	/* A port without RX queues may be the first: the lower starts with it. */
+	ret = macvlan_port_start_rx(port, dev);
+	if (ret != 0)
+		goto out;
+	for (i = 0; i < data->nb_rx_queues; i++)
+		macvlan_port_fit_queue(port, data->rx_queues[i]);
 	dev->started = true;
 	if (dev->admin_up) {
 		ret = macvlan_port_open(port, dev);
@@ -331,6 +337,13 @@ macvtap_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_de
 	pthread_mutex_lock(&macvlan_lock);
 	tap_file_queue_created(dev, q);
 	eth_dev->data->rx_queues[qid] = q;
+	/*
+	 * The first queue set up on the lower decides its pool and starts it
+	 * (a failure shows again at dev_start); then whether this queue's frames
+	 * need a copy into its pool.
+	 */
+	if (dev->port != NULL && macvlan_port_start_rx(dev->port, dev) == 0)
+		macvlan_port_fit_queue(dev->port, q);
 	pthread_mutex_unlock(&macvlan_lock);
 	return 0;
 }

@@ -86,6 +86,7 @@ macvtap_stats_reset(struct rte_eth_dev *eth_dev)
 		tap_queue_stats_reset(q);
 		zero(&q->held_bursts);
 		zero(&q->file_closed_dropped);
+		zero(&q->pool_copied);
 	}
 	for (i = 0; i < data->nb_tx_queues; i++) {
 		struct macvtap_txq *q = data->tx_queues[i];
@@ -134,6 +135,7 @@ static const struct xstat_def xstat_defs[] = {
 	{ "rx_burst_held", XS_RXQ_CONSUMER, offsetof(struct tap_queue, held_bursts) },
 	{ "rx_file_closed_dropped", XS_RXQ_CONSUMER,
 	  offsetof(struct tap_queue, file_closed_dropped) },
+	{ "rx_pool_copied_packets", XS_RXQ_CONSUMER, offsetof(struct tap_queue, pool_copied) },
 	{ "lower_rx_packets", XS_LOWER,
 	  offsetof(struct rte_pmd_macvtap_lower_stats, rx_packets) },
 	{ "lower_rx_no_port_dropped", XS_LOWER,
