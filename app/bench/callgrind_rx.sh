@@ -19,7 +19,8 @@
 # everything some 50 times slower; instruction counts do not depend on that,
 # or on the load of the machine.
 #
-# Usage: app/bench/callgrind_rx.sh [--ports N[,N...]] [--seconds S] [--json FILE]
+# Usage: app/bench/callgrind_rx.sh [--ports N[,N...]] [--seconds S] [--json FILE] [--keep DIR]
+# (--keep DIR: the callgrind files stay in DIR, for callgrind_annotate by function)
 #
 # Prints one line per mode and port count:
 #   callgrind-rx: mode=testpmd ports=N frames=F macvtap=X lower=Y sink=Z total=T
@@ -32,12 +33,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 build=${MACVTAP_BUILD_DIR:-$ROOT/build}
 testpmd=${TESTPMD:-/usr/bin/dpdk-testpmd}
-PORTS=1,8 SECONDS_RUN=4 JSON=''
+PORTS=1,8 SECONDS_RUN=4 JSON='' KEEP=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ports) PORTS=$2; shift 2 ;;
 	--seconds) SECONDS_RUN=$2; shift 2 ;;
 	--json) JSON=$2; shift 2 ;;
+	--keep) KEEP=$2; shift 2 ;;
 	*) sed -n "/^# Usage:/,/^# (instructions/p" "$0" >&2; exit 2 ;;
 	esac
 done
@@ -46,7 +48,11 @@ bench=$build/app/dpdk-macvtap-bench
 command -v valgrind >/dev/null || { echo "SKIP: callgrind-rx: valgrind is not installed"; exit 0; }
 { [ -f "$plugin" ] && [ -x "$bench" ]; } || { echo "SKIP: callgrind-rx: build first ($build)"; exit 0; }
 work=$(mktemp -d "$build/callgrind-rx.XXXXXX")
-trap 'rm -rf "$work" /var/run/dpdk/mvt_cgrx_$$_*' EXIT
+keep_files() {
+	[ -n "$KEEP" ] && mkdir -p "$KEEP" && cp "$work"/*.cg "$KEEP"/ 2>/dev/null
+	rm -rf "$work" /var/run/dpdk/mvt_cgrx_$$_*
+}
+trap keep_files EXIT
 
 # per_object FILE: "object instructions" lines, exclusive costs summed by object.
 per_object() {
