@@ -135,8 +135,15 @@ rx_batch_flush(struct rx_batch *b)
 {
 	uint16_t k, budget;
 
-	/* Big bursts pay off when they spread over many queues, not for one. */
-	budget = RTE_MIN((unsigned int)MACVLAN_POLL_BURST, 2u * MACVTAP_BURST * b->nb_targets);
+	/*
+	 * A poll's frames wait in the rings, out of the mempool's per-lcore
+	 * cache, until their readers come: a few frames per destination are
+	 * enough to spread the poll's cost, and more cost more than they save
+	 * (through testpmd, 8 ports: 256 frames a poll 12% slower than 64, 512
+	 * 25% slower; with testpmd's mbuf cache doubled, half of that).
+	 */
+	budget = RTE_MIN((unsigned int)MACVLAN_POLL_BURST,
+			 RTE_MAX(2u * MACVTAP_BURST, MACVTAP_BURST * b->nb_targets / 4u));
 	if (b->nb_targets != 0 && budget < b->budget)
 		b->budget = budget;
 	for (k = 0; k < b->nb_targets; k++)
