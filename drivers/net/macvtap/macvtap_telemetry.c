@@ -364,17 +364,17 @@ tel_lower(const char *cmd __rte_unused, const char *params, struct rte_tel_data 
 	c = lower_filters(port, &nb_mac, &nb_promisc);
 	if (c != NULL && rte_tel_data_add_dict_container(d, "mac_filters", c, 0) != 0)
 		rte_tel_data_free(c);
-	rte_tel_data_add_dict_int(d, "unicast_filter_entries", nb_mac);
-	rte_tel_data_add_dict_int(d, "promiscuous_fallback_entries", nb_promisc);
-	rte_tel_data_add_dict_int(d, "max_mac_addrs", port->lower_max_mac_addrs);
+	rte_tel_data_add_dict_u64(d, "unicast_filter_entries", nb_mac);
+	rte_tel_data_add_dict_u64(d, "promiscuous_fallback_entries", nb_promisc);
+	rte_tel_data_add_dict_u64(d, "max_mac_addrs", port->lower_max_mac_addrs);
 	rte_tel_data_add_dict_int(d, "mc_programmed", port->mc_programmed);
-	rte_tel_data_add_dict_int(d, "mc_groups_synced", port->nb_mc_synced);
+	rte_tel_data_add_dict_u64(d, "mc_groups_synced", port->nb_mc_synced);
 	rte_tel_data_add_dict_int(d, "mc_allmulti_fallback", port->mc_allmulti_ref);
-	rte_tel_data_add_dict_int(d, "promiscuous_refs", port->rx_mode_refs[MACVLAN_RX_PROMISC]);
+	rte_tel_data_add_dict_u64(d, "promiscuous_refs", port->rx_mode_refs[MACVLAN_RX_PROMISC]);
 	rte_tel_data_add_dict_int(d, "promiscuous_on", port->rx_mode_on[MACVLAN_RX_PROMISC]);
 	rte_tel_data_add_dict_int(d, "promiscuous_by_driver",
 				  port->rx_mode_ours[MACVLAN_RX_PROMISC]);
-	rte_tel_data_add_dict_int(d, "allmulticast_refs", port->rx_mode_refs[MACVLAN_RX_ALLMULTI]);
+	rte_tel_data_add_dict_u64(d, "allmulticast_refs", port->rx_mode_refs[MACVLAN_RX_ALLMULTI]);
 	rte_tel_data_add_dict_int(d, "allmulticast_on", port->rx_mode_on[MACVLAN_RX_ALLMULTI]);
 	rte_tel_data_add_dict_int(d, "allmulticast_by_driver",
 				  port->rx_mode_ours[MACVLAN_RX_ALLMULTI]);
