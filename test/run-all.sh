@@ -97,6 +97,7 @@ run_pass() {
 	run_suite "${p}tapfile_kernel" "$top/test/tapfile_kernel.sh"
 	run_suite "${p}runtime" "$top/test/testpmd_runtime.sh"
 	run_suite "${p}proc_info" "$top/test/proc_info.sh"
+	run_suite "${p}telemetry" "$top/test/telemetry.sh"
 	run_suite "${p}ovs_dpdk" "$top/test/ovs_dpdk.sh"
 	run_suite "${p}bench_quick" "$top/test/bench_quick.sh"
 	run_suite "${p}vm_endpoints" "$top/test/vm_endpoints.sh"
