@@ -176,6 +176,11 @@ got=$(tel "/macvtap/lower,$LOW" counters.rx_no_port_dropped)
 [ -n "$got" ] && [ "$got" -ge 3 ] || why+="lower rx_no_port_dropped '$got', want at least 3 (the frames to unknown MACs); "
 got=$(tel "/macvtap/lower,$LOW" counters.rx_packets)
 [ "$got" = $((3 * 6 + 4 + 3)) ] || why+="lower rx_packets '$got', want $((3 * 6 + 4 + 3)); "
+# Polls: some found frames, and once the capture ran out, some found none.
+polls=$(tel "/macvtap/lower,$LOW" counters.polls)
+empty=$(tel "/macvtap/lower,$LOW" counters.empty_polls)
+[ -n "$polls" ] && [ -n "$empty" ] && [ "$empty" -gt 0 ] && [ "$polls" -gt "$empty" ] ||
+	why+="lower polls '$polls', empty_polls '$empty' (want 0 < empty < polls); "
 if [ -z "$why" ]; then pass "lower-counters"; else fail "lower-counters" "${why%; }"; fi
 
 got=$(tel "/macvtap/lower,$LOW" ports)

@@ -624,6 +624,10 @@ macvlan_port_poll(struct macvlan_port *port, uint16_t lower_queue, uint16_t limi
 					       RTE_MIN((uint16_t)MACVTAP_BURST, budget - nb));
 			nb += got;
 		} while (got == MACVTAP_BURST && nb < budget);
+		/* Plain adds: only this lock's holder writes them. */
+		lq->polls++;
+		if (nb == 0)
+			lq->empty_polls++;
 		if (nb != 0)
 			lq->budget = own ? macvlan_handle_own(port, t, lower_queue, pkts, nb,
 							      &lq->stats, reader) :

@@ -265,6 +265,8 @@ struct macvlan_lower_rxq {
 	rte_spinlock_t lock;
 	uint16_t budget;             /* frames the next poll may take (set by the last one) */
 	struct rte_pmd_macvtap_lower_stats stats;
+	uint64_t polls;              /* polls of this queue (under lock; telemetry) */
+	uint64_t empty_polls;        /* of which found nothing */
 } __rte_cache_aligned;
 
 struct macvlan_lower_txq {

@@ -330,6 +330,7 @@ tel_lower(const char *cmd __rte_unused, const char *params, struct rte_tel_data 
 	struct macvlan_port *port;
 	struct rte_tel_data *c;
 	unsigned int i, nb_mac, nb_promisc;
+	uint64_t polls = 0, empty_polls = 0;
 	int id;
 
 	id = parse_port_id(params);
@@ -382,12 +383,18 @@ tel_lower(const char *cmd __rte_unused, const char *params, struct rte_tel_data 
 	rte_tel_data_add_dict_int(d, "nb_rx_queues", port->nb_rxq);
 	rte_tel_data_add_dict_int(d, "nb_tx_queues", port->nb_txq);
 	macvlan_port_lower_stats(port, &st);
+	for (i = 0; i < MACVLAN_MAX_LOWER_QUEUES; i++) {
+		polls += __atomic_load_n(&port->rxq[i].polls, __ATOMIC_RELAXED);
+		empty_polls += __atomic_load_n(&port->rxq[i].empty_polls, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&macvlan_lock);
 
 	c = rte_tel_data_alloc();
 	if (c == NULL)
 		return 0;
 	rte_tel_data_start_dict(c);
+	rte_tel_data_add_dict_u64(c, "polls", polls);
+	rte_tel_data_add_dict_u64(c, "empty_polls", empty_polls);
 	rte_tel_data_add_dict_u64(c, "rx_packets", st.rx_packets);
 	rte_tel_data_add_dict_u64(c, "rx_no_port_dropped", st.rx_no_port);
 	rte_tel_data_add_dict_u64(c, "rx_no_listener_dropped", st.rx_no_listener);
