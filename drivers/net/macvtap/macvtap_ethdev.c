@@ -314,8 +314,15 @@ macvtap_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 static void
 macvtap_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 {
-	rte_free(eth_dev->data->tx_queues[qid]);
+	struct macvtap_txq *q = eth_dev->data->tx_queues[qid];
+
+	if (q == NULL)
+		return;
+	/* Under the lock: telemetry reads the queues' counters under it. */
+	pthread_mutex_lock(&macvlan_lock);
 	eth_dev->data->tx_queues[qid] = NULL;
+	pthread_mutex_unlock(&macvlan_lock);
+	rte_free(q);
 }
 
 static int
@@ -362,7 +369,9 @@ macvtap_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid, uint16_t nb_de
 	q->dev = eth_dev->data->dev_private;
 	q->queue_id = qid;
 	q->nb_desc = nb_desc;
+	pthread_mutex_lock(&macvlan_lock);
 	eth_dev->data->tx_queues[qid] = q;
+	pthread_mutex_unlock(&macvlan_lock);
 	return 0;
 }
 
